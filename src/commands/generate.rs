@@ -1,0 +1,61 @@
+//! Hidden `mailroom generate`: man pages and shell completions from the clap definitions.
+//! `scripts/gen-docs` runs it; a test fails when the committed copies are stale.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+
+use crate::error::Outcome;
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(subcommand)]
+    pub what: Generate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Generate {
+    /// One man page per command (mailroom.1, mailroom-fetch.1, …)
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// bash, zsh and fish completions
+    Completions {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+pub fn run(args: GenerateArgs, cmd: clap::Command) -> Result<Outcome> {
+    match args.what {
+        Generate::Man { dir } => man_pages(cmd, &dir)?,
+        Generate::Completions { dir } => completions(cmd, &dir)?,
+    }
+    Ok(Outcome::Success)
+}
+
+pub fn man_pages(cmd: clap::Command, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    clap_mangen::generate_to(cmd, dir).with_context(|| format!("writing man pages to {}", dir.display()))?;
+    // Hidden commands get no page of their own.
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("mailroom-generate")) {
+            std::fs::remove_file(path)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn completions(mut cmd: clap::Command, dir: &Path) -> Result<()> {
+    use clap_complete::Shell;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (shell, file) in [(Shell::Bash, "mailroom.bash"), (Shell::Zsh, "_mailroom"), (Shell::Fish, "mailroom.fish")] {
+        let mut buf = Vec::new();
+        clap_complete::generate(shell, &mut cmd, "mailroom", &mut buf);
+        std::fs::write(dir.join(file), buf).with_context(|| format!("writing {file}"))?;
+    }
+    Ok(())
+}

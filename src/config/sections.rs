@@ -1,0 +1,276 @@
+//! The smaller config sections: team, model, and one table per stage.
+//! Every field has a default so an empty config works.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::secret::SecretSource;
+
+/// `[team]`: who we are.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TeamConfig {
+    pub name: String,
+    /// Our own mail domains: test mail from them is dropped, our own sent mail is a loop.
+    pub domains: Vec<String>,
+    /// IANA time zone for digests, e.g. "Europe/Berlin".
+    pub timezone: String,
+    /// Sign-off line of drafts.
+    pub sign_off: String,
+    /// Base URL of `mailroom review serve` as agents reach it, for links in notifications.
+    pub review_url: String,
+    /// VIP senders (addresses or @domains): escalated and prioritised.
+    pub vip: Vec<String>,
+}
+
+impl Default for TeamConfig {
+    fn default() -> Self {
+        TeamConfig {
+            name: "Support".into(),
+            domains: Vec::new(),
+            timezone: "UTC".into(),
+            sign_off: "Best regards,\nThe Support Team".into(),
+            review_url: "http://127.0.0.1:8025".into(),
+            vip: Vec::new(),
+        }
+    }
+}
+
+/// `[model]`: an OpenAI-compatible endpoint with the team's own key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    pub model: String,
+    pub api_key_env: Option<String>,
+    pub api_key_command: Option<String>,
+    /// Provider name, informational ("openai", "deepseek", "qwen", "ollama", …).
+    pub provider: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    #[serde(default = "default_retries")]
+    pub max_retries: u32,
+    /// Concurrent requests when `-j` is not given.
+    #[serde(default = "default_jobs")]
+    pub jobs: usize,
+}
+
+fn default_base_url() -> String {
+    "https://api.openai.com/v1".into()
+}
+fn default_timeout() -> u64 {
+    60
+}
+fn default_retries() -> u32 {
+    5
+}
+fn default_jobs() -> usize {
+    4
+}
+
+impl ModelConfig {
+    pub fn key_source(&self) -> SecretSource {
+        SecretSource { env: self.api_key_env.clone(), command: self.api_key_command.clone(), plain: None }
+    }
+}
+
+/// `[filter]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilterConfig {
+    /// Addresses or `@domain`s that always pass.
+    pub allow: Vec<String>,
+    /// Addresses or `@domain`s that are always spam.
+    pub block: Vec<String>,
+    /// Trust X-Spam-Status / X-Spam-Flag set by an upstream filter.
+    pub trust_upstream_spam_headers: bool,
+    /// Spam probability above which the statistical model says spam.
+    pub spam_threshold: f64,
+    /// A retrained spam model (written by `filter --train`); the embedded one otherwise.
+    pub model_path: Option<PathBuf>,
+}
+
+impl Default for FilterConfig {
+    fn default() -> Self {
+        FilterConfig {
+            allow: Vec::new(),
+            block: Vec::new(),
+            trust_upstream_spam_headers: false,
+            spam_threshold: 0.99,
+            model_path: None,
+        }
+    }
+}
+
+/// `[classify]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassifyConfig {
+    /// "embedded" (default) or "model" (the `[model]` endpoint).
+    pub backend: String,
+    /// Below this confidence the category becomes `other` and review is required.
+    pub min_confidence: f64,
+    /// The team's own taxonomy; empty means the default categories.
+    pub categories: Vec<CategoryDef>,
+    /// A retrained text model (written by `classify --train`).
+    pub model_path: Option<PathBuf>,
+    /// Days within which a second message from the same sender counts as repeated contact.
+    pub repeat_contact_days: u32,
+}
+
+impl Default for ClassifyConfig {
+    fn default() -> Self {
+        ClassifyConfig {
+            backend: "embedded".into(),
+            min_confidence: 0.45,
+            categories: Vec::new(),
+            model_path: None,
+            repeat_contact_days: 7,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryDef {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Words that point to this category (used by the embedded rules).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+/// `[draft]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DraftConfig {
+    /// "template" (default) or "model".
+    pub backend: String,
+    /// Folder of Markdown policies drafts are grounded in.
+    pub knowledge_dir: Option<PathBuf>,
+    /// Folder of minijinja templates (`<category>.txt.j2`) overriding the built-in ones.
+    pub templates_dir: Option<PathBuf>,
+    /// Command given an order id, printing JSON (status, carrier, tracking, customer_email).
+    pub order_lookup_command: Option<String>,
+}
+
+impl Default for DraftConfig {
+    fn default() -> Self {
+        DraftConfig { backend: "template".into(), knowledge_dir: None, templates_dir: None, order_lookup_command: None }
+    }
+}
+
+/// `[policy]`: what may be sent without a human.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    pub auto_send: bool,
+    pub categories: Vec<String>,
+    pub min_confidence: f64,
+    pub daily_cap: u32,
+    /// While this file exists, auto-send is paused.
+    pub pause_file: Option<PathBuf>,
+    /// Messages per minute `send` may submit.
+    pub rate_per_minute: u32,
+    /// Attempts for temporary failures before a draft is `failed`.
+    pub max_attempts: u32,
+    /// "now": Approve & send on the review page sends at once; "queue": the send timer does.
+    pub approve_sends: String,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            auto_send: false,
+            categories: vec!["shipping".into()],
+            min_confidence: 0.9,
+            daily_cap: 20,
+            pause_file: None,
+            rate_per_minute: 30,
+            max_attempts: 5,
+            approve_sends: "now".into(),
+        }
+    }
+}
+
+/// `[notify]`: group-chat webhooks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub name: String,
+    /// "slack" | "wecom" | "feishu" | "dingtalk" | "json"
+    pub kind: String,
+    /// The URL usually carries a token: give it by env or command, or inline if you must.
+    pub url: Option<String>,
+    pub url_env: Option<String>,
+    pub url_command: Option<String>,
+    /// Only these categories (empty: all).
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Only these priorities (empty: all).
+    #[serde(default)]
+    pub priorities: Vec<String>,
+}
+
+impl WebhookConfig {
+    pub fn url_source(&self) -> SecretSource {
+        SecretSource { env: self.url_env.clone(), command: self.url_command.clone(), plain: self.url.clone() }
+    }
+}
+
+/// `[review]`: the review page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewConfig {
+    pub listen: String,
+    /// How long a link in a notification stays valid.
+    pub link_ttl_hours: u64,
+    /// Pending drafts older than this are overdue (heartbeat, digest).
+    pub sla_hours: u64,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        ReviewConfig { listen: "127.0.0.1:8025".into(), link_ttl_hours: 72, sla_hours: 24 }
+    }
+}
+
+/// `[heartbeat]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HeartbeatConfig {
+    pub max_idle: String,
+    /// Consecutive failures of a kind (IMAP login, model call) that make an incident.
+    pub failure_threshold: u32,
+}
+
+impl Default for HeartbeatConfig {
+    fn default() -> Self {
+        HeartbeatConfig { max_idle: "2h".into(), failure_threshold: 3 }
+    }
+}
+
+/// `[cases]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CasesConfig {
+    pub waiting_customer_days: u32,
+    /// "follow_up" or "close" when the customer does not answer.
+    pub on_timeout: String,
+}
+
+impl Default for CasesConfig {
+    fn default() -> Self {
+        CasesConfig { waiting_customer_days: 5, on_timeout: "follow_up".into() }
+    }
+}

@@ -1,0 +1,116 @@
+//! Messages and their raw sources.
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Ledger, now};
+use crate::record::Record;
+
+/// A parsed message ready to store: the record (without stage keys) and its exact bytes.
+pub struct NewMessage<'a> {
+    pub record: &'a Record,
+    pub raw: &'a [u8],
+    pub raw_sha256: &'a str,
+}
+
+/// What storing a message did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// First time this message was seen: emit its record.
+    New,
+    /// Already in the ledger: emit nothing.
+    Known,
+}
+
+/// Stores a message once. Call inside a write transaction.
+pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, run_id: Option<i64>) -> Result<Stored> {
+    conn.execute(
+        "INSERT OR IGNORE INTO raw_sources (sha256, size, raw) VALUES (?1, ?2, ?3)",
+        params![m.raw_sha256, m.raw.len() as i64, m.raw],
+    )?;
+    let r = m.record;
+    let inserted = conn.execute(
+        "INSERT OR IGNORE INTO messages (id, raw_sha256, message_id, account, mailbox, date_utc, from_addr, \
+         subject, thread_id, flags, record_json, fetched_at, run_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            r.id,
+            m.raw_sha256,
+            r.message_id,
+            r.account,
+            r.mailbox,
+            r.date,
+            r.from.as_ref().map(|a| a.address.to_lowercase()),
+            r.subject,
+            r.thread,
+            r.flags.join(","),
+            serde_json::to_string(r)?,
+            now(),
+            run_id,
+        ],
+    )?;
+    Ok(if inserted == 1 { Stored::New } else { Stored::Known })
+}
+
+/// Records where a message lives on a server (idempotent).
+pub fn insert_location(
+    conn: &Connection,
+    account: &str,
+    mailbox: &str,
+    uidvalidity: u32,
+    uid: u32,
+    message: &str,
+) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO locations (account, mailbox, uidvalidity, uid, message, seen_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![account, mailbox, uidvalidity, uid, message, now()],
+    )?;
+    Ok(())
+}
+
+impl Ledger {
+    pub fn message_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))?)
+    }
+
+    pub fn has_message(&self, id: &str) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT EXISTS(SELECT 1 FROM messages WHERE id = ?1)", [id], |r| r.get(0))?)
+    }
+
+    /// The record as fetched (no stage keys).
+    pub fn base_record(&self, id: &str) -> Result<Option<Record>> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT record_json FROM messages WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).with_context(|| format!("message {id}: stored record is unreadable")))
+            .transpose()
+    }
+
+    /// The record with the current result of every stage merged in.
+    pub fn current_record(&self, id: &str) -> Result<Option<Record>> {
+        let Some(mut record) = self.base_record(id)? else { return Ok(None) };
+        self.merge_current_results(&mut record)?;
+        Ok(Some(record))
+    }
+
+    /// The exact RFC 822 bytes of a message.
+    pub fn raw(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT r.raw FROM messages m JOIN raw_sources r ON r.sha256 = m.raw_sha256 WHERE m.id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Ids of earlier messages with this Message-ID (for duplicate detection).
+    pub fn ids_with_message_id(&self, message_id: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM messages WHERE message_id = ?1 ORDER BY rowid")?;
+        let ids = stmt.query_map([message_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+}

@@ -1,0 +1,42 @@
+//! Append-only, named migrations compiled into the binary.
+//!
+//! Each runs in its own `BEGIN IMMEDIATE` transaction, so two commands starting at the same
+//! moment cannot both apply it. A shipped migration is never edited.
+
+use anyhow::{Context, Result};
+use rusqlite::Connection;
+
+/// (name, SQL) in the order they apply.
+pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("migrations/0001_init.sql"))];
+
+pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )?;
+    let mut applied = Vec::new();
+    for (name, sql) in MIGRATIONS {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let done: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)",
+            [name],
+            |r| r.get(0),
+        )?;
+        if !done {
+            tx.execute_batch(sql).with_context(|| format!("applying migration {name}"))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ?2)",
+                rusqlite::params![name, crate::ledger::now()],
+            )?;
+            applied.push(*name);
+        }
+        tx.commit()?;
+    }
+    Ok(applied)
+}
+
+/// Names of migrations recorded in the database, in order.
+pub fn applied(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT name FROM schema_migrations ORDER BY name")?;
+    let names = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    Ok(names)
+}

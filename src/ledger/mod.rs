@@ -1,0 +1,171 @@
+//! The ledger: one SQLite file that remembers everything.
+//!
+//! WAL mode and a generous busy timeout let overlapping timers share it; every multi-row
+//! change runs in a `BEGIN IMMEDIATE` transaction so two writers serialize instead of failing.
+//! Submodules own one table family each.
+
+pub mod drafts;
+pub mod events;
+pub mod kv;
+pub mod messages;
+pub mod migrations;
+pub mod results;
+pub mod runs;
+pub mod sync;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::error::ConfigError;
+
+pub use drafts::{DraftRow, DraftState};
+pub use events::Event;
+
+/// How long a writer waits for another before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct Ledger {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+}
+
+/// Now as RFC 3339 UTC with seconds, the format every time column uses.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl Ledger {
+    /// Opens (creating if needed) and migrates the ledger at `path`.
+    pub fn open(path: &Path) -> Result<Ledger> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                ConfigError::new(format!("cannot create the ledger folder {}: {e}", dir.display()))
+            })?;
+        }
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| {
+            ConfigError::with_hint(
+                format!("cannot open the ledger {}: {e}", path.display()),
+                "pass --ledger PATH or set MAILROOM_LEDGER to a writable file",
+            )
+        })?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // journal_mode returns a row, so it cannot go through execute_batch on every version.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| ConfigError::new(format!("{} is not a usable SQLite ledger: {e}", path.display())))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!("ledger journal mode is {mode}, not WAL");
+        }
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        migrations::migrate(&mut conn).with_context(|| format!("migrating ledger {}", path.display()))?;
+        Ok(Ledger { conn, path: path.to_path_buf() })
+    }
+
+    /// An in-memory ledger for unit tests.
+    pub fn open_in_memory() -> Result<Ledger> {
+        let mut conn = Connection::open_in_memory()?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        migrations::migrate(&mut conn)?;
+        Ok(Ledger { conn, path: PathBuf::from(":memory:") })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Direct access for queries a stage owns (digest, heartbeat, cases).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` inside a `BEGIN IMMEDIATE` transaction; commits on Ok, rolls back on Err.
+    pub fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// `PRAGMA integrity_check` plus mailroom's own invariants; returns the problems found.
+    pub fn check_integrity(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let ok: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ok != "ok" {
+            problems.push(format!("sqlite integrity_check: {ok}"));
+        }
+        let orphans: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM messages m LEFT JOIN raw_sources r ON r.sha256 = m.raw_sha256 WHERE r.sha256 IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        if orphans > 0 {
+            problems.push(format!("{orphans} messages without a raw source"));
+        }
+        let double_sent: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM (SELECT draft FROM events WHERE kind = 'smtp.send' AND status = 'ok' \
+             GROUP BY draft HAVING COUNT(*) > 1)",
+            [],
+            |r| r.get(0),
+        )?;
+        if double_sent > 0 {
+            problems.push(format!("{double_sent} drafts recorded as sent more than once"));
+        }
+        Ok(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_database_migrates_to_the_full_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("sub/ledger.sqlite")).unwrap();
+        let applied = migrations::applied(ledger.conn()).unwrap();
+        let expected: Vec<String> = migrations::MIGRATIONS.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(applied, expected);
+        let tables: Vec<String> = ledger
+            .conn()
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for t in [
+            "case_messages", "cases", "drafts", "events", "kv", "labels", "locations", "messages",
+            "model_cache", "raw_sources", "runs", "schema_migrations", "stage_results", "sync_state",
+        ] {
+            assert!(tables.contains(&t.to_string()), "missing table {t}: {tables:?}");
+        }
+        let mode: String = ledger.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        assert!(ledger.check_integrity().unwrap().is_empty());
+    }
+
+    #[test]
+    fn reopening_applies_nothing_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        drop(Ledger::open(&path).unwrap());
+        let mut ledger = Ledger::open(&path).unwrap();
+        assert!(migrations::migrate(&mut ledger.conn).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqlite_is_a_config_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk.sqlite");
+        std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+        let err = Ledger::open(&path).err().unwrap();
+        assert_eq!(crate::error::exit_code_for(&err), 2, "{err:#}");
+    }
+}

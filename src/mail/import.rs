@@ -1,0 +1,288 @@
+//! Reading historical mail from files: mbox (mboxo / mboxrd), Maildir and single .eml files.
+//!
+//! Every reader is an iterator yielding one message at a time, so memory stays flat however
+//! large the mailbox is.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Messages larger than this are skipped with an error rather than held in memory.
+pub const MAX_MESSAGE_BYTES: usize = 512 * 1024 * 1024;
+
+/// One message read from a file, with where it came from for error messages.
+#[derive(Debug)]
+pub struct RawMessage {
+    /// `file:line` for mbox, the path for Maildir and .eml.
+    pub origin: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A message that could not be read; the import goes on with the next one.
+#[derive(Debug)]
+pub struct ReadError {
+    pub origin: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.origin, self.problem)
+    }
+}
+
+pub type ReadItem = Result<RawMessage, ReadError>;
+
+/// Streams the messages of an mbox file. `From ` lines after a blank line (or at the start)
+/// separate messages; `>From ` escapes (mboxrd) are undone.
+pub struct MboxReader {
+    name: String,
+    reader: Box<dyn BufRead>,
+    line_no: usize,
+    pending_from_line: Option<usize>,
+    line: Vec<u8>,
+    done: bool,
+    /// Bytes read so far, for progress.
+    pub bytes_read: u64,
+}
+
+impl MboxReader {
+    pub fn open(path: &Path) -> io::Result<MboxReader> {
+        let (name, reader): (String, Box<dyn BufRead>) = if path.as_os_str() == "-" {
+            ("stdin".into(), Box::new(BufReader::with_capacity(1 << 20, io::stdin())))
+        } else {
+            (path.display().to_string(), Box::new(BufReader::with_capacity(1 << 20, File::open(path)?)))
+        };
+        Ok(MboxReader::from_reader(name, reader))
+    }
+
+    pub fn from_reader(name: String, reader: Box<dyn BufRead>) -> MboxReader {
+        MboxReader {
+            name,
+            reader,
+            line_no: 0,
+            pending_from_line: None,
+            line: Vec::with_capacity(1024),
+            done: false,
+            bytes_read: 0,
+        }
+    }
+}
+
+fn is_from_line(line: &[u8]) -> bool {
+    line.starts_with(b"From ")
+}
+
+/// `>From `, `>>From ` … → one `>` less (mboxrd).
+fn unescape(line: &[u8]) -> &[u8] {
+    let quotes = line.iter().take_while(|&&b| b == b'>').count();
+    if quotes > 0 && line[quotes..].starts_with(b"From ") { &line[1..] } else { line }
+}
+
+impl Iterator for MboxReader {
+    type Item = ReadItem;
+
+    fn next(&mut self) -> Option<ReadItem> {
+        if self.done {
+            return None;
+        }
+        let mut message: Vec<u8> = Vec::new();
+        let mut start_line = self.pending_from_line.take();
+        let mut prev_blank = true;
+        let mut oversized = false;
+        loop {
+            self.line.clear();
+            let n = match self.reader.read_until(b'\n', &mut self.line) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(ReadError {
+                        origin: format!("{}:{}", self.name, self.line_no),
+                        problem: format!("read error: {e}"),
+                    }));
+                }
+            };
+            if n == 0 {
+                self.done = true;
+                break;
+            }
+            self.bytes_read += n as u64;
+            self.line_no += 1;
+            if is_from_line(&self.line) && prev_blank {
+                if start_line.is_some() {
+                    // The separator of the next message.
+                    self.pending_from_line = Some(self.line_no);
+                    break;
+                }
+                start_line = Some(self.line_no);
+                continue;
+            }
+            if start_line.is_none() {
+                if self.line.iter().all(|b| b.is_ascii_whitespace()) {
+                    continue;
+                }
+                // Text before the first From line: not an mbox, or a damaged start.
+                start_line = Some(self.line_no);
+            }
+            prev_blank = self.line == b"\n" || self.line == b"\r\n";
+            if message.len() + n > MAX_MESSAGE_BYTES {
+                oversized = true;
+                continue;
+            }
+            message.extend_from_slice(unescape(&self.line));
+        }
+        let start = start_line?;
+        let origin = format!("{}:{}", self.name, start);
+        if oversized {
+            return Some(Err(ReadError {
+                origin,
+                problem: format!("message larger than {} MB, skipped", MAX_MESSAGE_BYTES >> 20),
+            }));
+        }
+        // The blank line before the next separator belongs to the mbox format, not the message.
+        if message.ends_with(b"\r\n\r\n") {
+            message.truncate(message.len() - 2);
+        } else if message.ends_with(b"\n\n") {
+            message.truncate(message.len() - 1);
+        }
+        if message.iter().all(|b| b.is_ascii_whitespace()) {
+            return self.next();
+        }
+        Some(Ok(RawMessage { origin, bytes: message }))
+    }
+}
+
+/// The files of a Maildir (`cur/` and `new/`), sorted by name, read one at a time.
+pub struct MaildirReader {
+    files: std::vec::IntoIter<PathBuf>,
+}
+
+impl MaildirReader {
+    pub fn open(dir: &Path) -> io::Result<MaildirReader> {
+        let mut files = Vec::new();
+        let mut found_maildir = false;
+        for sub in ["cur", "new"] {
+            let d = dir.join(sub);
+            if !d.is_dir() {
+                continue;
+            }
+            found_maildir = true;
+            for entry in std::fs::read_dir(&d)? {
+                let entry = entry?;
+                if entry.file_type()?.is_file() {
+                    files.push(entry.path());
+                }
+            }
+        }
+        if !found_maildir {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} is not a Maildir (no cur/ or new/ folder)", dir.display()),
+            ));
+        }
+        files.sort();
+        Ok(MaildirReader { files: files.into_iter() })
+    }
+}
+
+impl Iterator for MaildirReader {
+    type Item = ReadItem;
+    fn next(&mut self) -> Option<ReadItem> {
+        let path = self.files.next()?;
+        Some(read_file(&path))
+    }
+}
+
+/// Reads one message file (`-` is stdin).
+pub fn read_file(path: &Path) -> ReadItem {
+    let origin = path.display().to_string();
+    let result = if path.as_os_str() == "-" {
+        let mut v = Vec::new();
+        io::stdin().take(MAX_MESSAGE_BYTES as u64 + 1).read_to_end(&mut v).map(|_| v)
+    } else {
+        File::open(path).and_then(|f| {
+            let mut v = Vec::new();
+            f.take(MAX_MESSAGE_BYTES as u64 + 1).read_to_end(&mut v).map(|_| v)
+        })
+    };
+    match result {
+        Ok(bytes) if bytes.len() > MAX_MESSAGE_BYTES => Err(ReadError {
+            origin,
+            problem: format!("message larger than {} MB, skipped", MAX_MESSAGE_BYTES >> 20),
+        }),
+        Ok(bytes) if bytes.is_empty() => Err(ReadError { origin, problem: "empty file".into() }),
+        Ok(mut bytes) => {
+            // An .eml saved from an mbox may still start with its separator line.
+            if bytes.starts_with(b"From ") {
+                if let Some(nl) = bytes.iter().position(|&b| b == b'\n') {
+                    let first = &bytes[..nl];
+                    if !first.contains(&b':') || first.windows(2).any(|w| w == b"  ") || looks_like_envelope(first) {
+                        bytes.drain(..=nl);
+                    }
+                }
+            }
+            Ok(RawMessage { origin, bytes })
+        }
+        Err(e) => Err(ReadError { origin, problem: format!("cannot read: {e}") }),
+    }
+}
+
+/// `From sender@example.com Mon Nov  3 10:00:00 2026`: an mbox envelope line, not a header.
+fn looks_like_envelope(line: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(line);
+    let mut words = text.split_whitespace();
+    words.next() == Some("From") && words.next().is_some() && text.split_whitespace().count() >= 6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mbox(text: &str) -> Vec<String> {
+        MboxReader::from_reader("t".into(), Box::new(io::Cursor::new(text.as_bytes().to_vec())))
+            .map(|m| String::from_utf8(m.unwrap().bytes).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn splits_messages_and_unescapes_from_lines() {
+        let text = "From a@b Mon Nov  3 10:00:00 2026\nSubject: one\n\nhello\n>From the start\n\n\
+From c@d Mon Nov  3 11:00:00 2026\nSubject: two\n\nbody\nFrom here on, no blank before\n";
+        let msgs = mbox(text);
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0], "Subject: one\n\nhello\nFrom the start\n");
+        assert!(msgs[1].contains("From here on, no blank before"));
+    }
+
+    #[test]
+    fn origin_names_the_line() {
+        let text = "From a@b x\nSubject: one\n\nx\n\nFrom c@d y\nSubject: two\n\ny\n";
+        let origins: Vec<String> =
+            MboxReader::from_reader("box".into(), Box::new(io::Cursor::new(text.as_bytes().to_vec())))
+                .map(|m| m.unwrap().origin)
+                .collect();
+        assert_eq!(origins, ["box:1", "box:6"]);
+    }
+
+    #[test]
+    fn eml_with_envelope_line_is_cleaned() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.eml");
+        std::fs::write(&p, "From a@b.c Mon Nov  3 10:00:00 2026\nSubject: hi\n\nbody\n").unwrap();
+        let m = read_file(&p).unwrap();
+        assert!(m.bytes.starts_with(b"Subject: hi"));
+    }
+
+    #[test]
+    fn maildir_reads_cur_and_new() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        std::fs::write(dir.path().join("new/1"), "Subject: a\n\nx").unwrap();
+        std::fs::write(dir.path().join("cur/2:2,S"), "Subject: b\n\ny").unwrap();
+        std::fs::write(dir.path().join("tmp/3"), "Subject: c\n\nz").unwrap();
+        assert_eq!(MaildirReader::open(dir.path()).unwrap().count(), 2);
+        assert!(MaildirReader::open(&dir.path().join("cur")).is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! Mail adapters: MIME parsing, file imports, quoted-text stripping, IMAP and SMTP.
+
+pub mod import;
+pub mod parse;
+pub mod quote;

@@ -1,0 +1,289 @@
+//! Raw RFC 822 bytes → `Record`.
+//!
+//! Never fails: broken MIME, unknown charsets and missing headers give a record with what
+//! could be read plus a flag; the exact bytes stay in the ledger. Huge messages are parsed
+//! from their first `max_bytes` only and flagged `huge`.
+
+use mail_parser::{Address as MpAddress, HeaderValue, Message, MessageParser, MimeHeaders};
+use sha2::{Digest, Sha256};
+
+use crate::record::{Address, Attachment, Record};
+
+/// Default size above which only the head of a message is parsed.
+pub const DEFAULT_MAX_PARSE_BYTES: usize = 25 * 1024 * 1024;
+
+/// The exact-bytes hash, the key of the raw store.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The record id: a hash of the message with line endings and trailing blank space normalized,
+/// so the same message has the same id whether it came over IMAP (CRLF) or from an mbox (LF).
+pub fn message_key(raw: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    let trimmed = {
+        let mut end = raw.len();
+        while end > 0 && matches!(raw[end - 1], b'\r' | b'\n' | b' ' | b'\t') {
+            end -= 1;
+        }
+        &raw[..end]
+    };
+    let mut start = 0;
+    for (i, &b) in trimmed.iter().enumerate() {
+        if b == b'\r' && trimmed.get(i + 1) == Some(&b'\n') {
+            hasher.update(&trimmed[start..i]);
+            start = i + 1;
+        }
+    }
+    hasher.update(&trimmed[start..]);
+    let digest = hasher.finalize();
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("m{hex}")
+}
+
+/// A parsed message: the record and the hash of its exact bytes.
+pub struct Parsed {
+    pub record: Record,
+    pub raw_sha256: String,
+}
+
+/// Parses `raw` into a record for `account`/`mailbox`.
+pub fn parse_message(raw: &[u8], account: &str, mailbox: &str, max_bytes: usize) -> Parsed {
+    let mut record = Record::new(message_key(raw));
+    record.account = account.to_string();
+    record.mailbox = mailbox.to_string();
+    let head = if raw.len() > max_bytes {
+        record.flags.push("huge".into());
+        &raw[..max_bytes]
+    } else {
+        raw
+    };
+    match MessageParser::default().parse(head) {
+        Some(msg) => fill_from_message(&mut record, &msg),
+        None => {
+            record.flags.push("unparseable".into());
+            record.text = String::from_utf8_lossy(head).into_owned();
+            record.text_new = record.text.clone();
+        }
+    }
+    if record.text.contains('\u{FFFD}') || record.subject.contains('\u{FFFD}') {
+        record.flags.push("charset_lossy".into());
+    }
+    Parsed { record, raw_sha256: sha256_hex(raw) }
+}
+
+fn fill_from_message(record: &mut Record, msg: &Message<'_>) {
+    record.message_id = msg.message_id().map(|m| m.to_string());
+    record.in_reply_to = header_ids(msg.in_reply_to()).into_iter().next();
+    record.references = header_ids(msg.references());
+    record.thread = record
+        .references
+        .first()
+        .cloned()
+        .or_else(|| record.in_reply_to.clone())
+        .or_else(|| record.message_id.clone());
+    record.date = msg.date().and_then(|d| {
+        chrono::DateTime::from_timestamp(d.to_timestamp(), 0)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    });
+    record.from = msg.from().and_then(first_address);
+    record.to = msg.to().map(all_addresses).unwrap_or_default();
+    record.cc = msg.cc().map(all_addresses).unwrap_or_default();
+    record.reply_to = msg.reply_to().map(all_addresses).unwrap_or_default();
+    record.subject = msg.subject().unwrap_or("").trim().to_string();
+    record.text = body_text(msg);
+    record.text_new = super::quote::new_part(&record.text);
+    record.attachments = msg
+        .attachments()
+        .map(|part| Attachment {
+            filename: part.attachment_name().map(str::to_string),
+            content_type: part
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+                    None => ct.ctype().to_ascii_lowercase(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            size: part.len() as u64,
+        })
+        .collect();
+}
+
+/// All text bodies joined; HTML-only mail is converted to text by mail-parser.
+fn body_text(msg: &Message<'_>) -> String {
+    let count = msg.text_body_count().max(if msg.html_body_count() > 0 { 1 } else { 0 });
+    let mut parts = Vec::new();
+    for i in 0..count {
+        if let Some(t) = msg.body_text(i) {
+            let t = t.trim();
+            if !t.is_empty() {
+                parts.push(normalize_whitespace(t));
+            }
+        }
+    }
+    parts.join("\n\n")
+}
+
+/// Collapses runs of blank lines and strips trailing spaces (HTML conversion leaves many).
+fn normalize_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.lines() {
+        let line = line.trim_end().replace('\u{a0}', " ");
+        if line.trim().is_empty() {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.trim_end().to_string()
+}
+
+fn header_ids(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(t) => vec![t.to_string()],
+        HeaderValue::TextList(list) => list.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn convert(addr: &mail_parser::Addr<'_>) -> Option<Address> {
+    let address = addr.address.as_deref().unwrap_or("").trim().to_string();
+    let name = addr.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+    if address.is_empty() && name.is_none() {
+        return None;
+    }
+    Some(Address { name, address })
+}
+
+fn first_address(a: &MpAddress<'_>) -> Option<Address> {
+    a.iter().find_map(convert)
+}
+
+fn all_addresses(a: &MpAddress<'_>) -> Vec<Address> {
+    a.iter().filter_map(convert).collect()
+}
+
+/// Headers of a raw message by (lower-case) name, for stages that look at them.
+pub struct Headers {
+    pairs: Vec<(String, String)>,
+}
+
+impl Headers {
+    pub fn parse(raw: &[u8]) -> Headers {
+        let end = find_header_end(raw).min(1024 * 1024);
+        let mut pairs = Vec::new();
+        if let Some(msg) = MessageParser::new().parse_headers(&raw[..end.min(raw.len())]) {
+            for (name, value) in msg.headers_raw() {
+                pairs.push((name.to_ascii_lowercase(), unfold(value)));
+            }
+        }
+        Headers { pairs }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
+        let name = name.to_ascii_lowercase();
+        self.pairs.iter().filter(move |(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+fn find_header_end(raw: &[u8]) -> usize {
+    raw.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+        .unwrap_or(raw.len())
+}
+
+fn unfold(v: &str) -> String {
+    v.split(['\r', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIMPLE: &[u8] = b"From: Jane Doe <jane@example.com>\r\nTo: support@shop.example\r\n\
+Subject: Where is my order?\r\nDate: Mon, 3 Nov 2026 10:00:00 +0100\r\nMessage-ID: <a1@example.com>\r\n\
+In-Reply-To: <q0@shop.example>\r\nReferences: <r0@shop.example> <q0@shop.example>\r\n\r\n\
+Hi, my order #NW-1234 has not arrived.\r\n\r\nOn Sun, 2 Nov 2026 Support wrote:\r\n> Thanks for your order\r\n";
+
+    #[test]
+    fn fixed_keys_are_filled() {
+        let p = parse_message(SIMPLE, "files", "sample", DEFAULT_MAX_PARSE_BYTES);
+        let r = p.record;
+        assert!(r.id.starts_with('m') && r.id.len() == 25);
+        assert_eq!(r.message_id.as_deref(), Some("a1@example.com"));
+        assert_eq!(r.in_reply_to.as_deref(), Some("q0@shop.example"));
+        assert_eq!(r.references, ["r0@shop.example", "q0@shop.example"]);
+        assert_eq!(r.thread.as_deref(), Some("r0@shop.example"));
+        assert_eq!(r.date.as_deref(), Some("2026-11-03T09:00:00Z"));
+        assert_eq!(r.from.as_ref().unwrap().address, "jane@example.com");
+        assert_eq!(r.from.as_ref().unwrap().name.as_deref(), Some("Jane Doe"));
+        assert_eq!(r.subject, "Where is my order?");
+        assert!(r.text.contains("> Thanks"));
+        assert_eq!(r.text_new, "Hi, my order #NW-1234 has not arrived.");
+    }
+
+    #[test]
+    fn same_message_with_lf_or_crlf_has_the_same_id() {
+        let lf: Vec<u8> = String::from_utf8_lossy(SIMPLE).replace("\r\n", "\n").into_bytes();
+        assert_eq!(message_key(SIMPLE), message_key(&lf));
+        assert_ne!(sha256_hex(SIMPLE), sha256_hex(&lf));
+    }
+
+    #[test]
+    fn garbage_still_gives_a_record() {
+        let p = parse_message(b"\xff\xfe\x00 not mail at all", "files", "x", DEFAULT_MAX_PARSE_BYTES);
+        assert!(!p.record.id.is_empty());
+    }
+
+    #[test]
+    fn huge_messages_are_flagged_and_parsed_from_the_head() {
+        let mut raw = b"From: a@b.c\r\nSubject: big\r\n\r\n".to_vec();
+        raw.extend(std::iter::repeat_n(b'x', 5000));
+        let p = parse_message(&raw, "files", "x", 1000);
+        assert!(p.record.has_flag("huge"));
+        assert_eq!(p.record.subject, "big");
+    }
+
+    #[test]
+    fn html_only_mail_becomes_text() {
+        let raw = b"From: a@b.c\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>Hello <b>there</b></p><script>x()</script></body></html>";
+        let r = parse_message(raw, "files", "x", DEFAULT_MAX_PARSE_BYTES).record;
+        assert!(r.text.contains("Hello"), "{}", r.text);
+        assert!(!r.text.contains("<b>"), "{}", r.text);
+    }
+
+    #[test]
+    fn headers_are_readable_by_name() {
+        let raw = b"Auto-Submitted: auto-replied\r\nX-Thing: a\r\n b\r\n\r\nbody";
+        let h = Headers::parse(raw);
+        assert_eq!(h.get("auto-submitted"), Some("auto-replied"));
+        assert_eq!(h.get("X-THING"), Some("a b"));
+        assert!(!h.has("list-id"));
+    }
+}

@@ -1,0 +1,177 @@
+//! `text_new`: the part of a message its sender just wrote.
+//!
+//! Cuts at the first reply header ("On … wrote:", "Am … schrieb …:", "Le … a écrit :",
+//! "El … escribió:", "在 … 写道：", Outlook's "-----Original Message-----" and "From:/Sent:"
+//! blocks), drops `>` quoted lines, and cuts signatures ("-- ", "Sent from my iPhone", …) and
+//! legal disclaimers. Covers English, German, French, Spanish, Italian, Portuguese, Dutch and Chinese.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// A line that starts the quoted history, on its own.
+static REPLY_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)^\s*(?:
+            on\s.{1,250}\swrote:?                       # English
+          | am\s.{1,250}\sschrieb.{0,120}:              # German
+          | le\s.{1,250}\sa\s+[ée]crit\s*:              # French
+          | el\s.{1,250}\sescribi[óo]\s*:               # Spanish
+          | il\s.{1,250}\sha\s+scritto\s*:              # Italian
+          | em\s.{1,250}\sescreveu\s*:                  # Portuguese
+          | op\s.{1,250}\sschreef.{0,120}:              # Dutch
+          | .{0,250}(?:写道|寫道)\s*[：:]?               # Chinese: 在 … 写道：
+          | -{2,}\s*(?:original\s+message|ursprüngliche\s+nachricht|message\s+d'origine|mensaje\s+original
+                     |messaggio\s+originale|mensagem\s+original|oorspronkelijk\s+bericht)\s*-{2,}
+          | -{3,}\s*原始邮件\s*-{3,}
+          | -{3,}\s*(?:forwarded\s+message|weitergeleitete\s+nachricht)\s*-{3,}
+        )\s*$",
+    )
+    .expect("reply header regex")
+});
+
+/// The first line of an Outlook-style header block ("From: x" followed by "Sent:"/"Date:").
+static OUTLOOK_FROM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*\*?(?:from|von|de|da|van|发件人|寄件者)\s*\*?\s*[:：]").expect("outlook from regex")
+});
+static OUTLOOK_NEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*\*?(?:sent|date|to|subject|gesendet|datum|an|betreff|envoy[ée]|[àa]|objet|enviado|fecha|para|asunto|inviato|data|oggetto|verzonden|aan|onderwerp|发送时间|时间|收件人|主题|日期)\s*\*?\s*[:：]",
+    )
+    .expect("outlook next regex")
+});
+
+/// A line that starts a signature or a mobile footer.
+static SIGNATURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)^\s*(?:
+            --\s*
+          | _{10,}
+          | sent\s+from\s+my\s.{0,40}
+          | sent\s+from\s+(?:outlook|mail|yahoo\s+mail|gmail).{0,40}
+          | get\s+outlook\s+for\s.{0,20}
+          | von\s+meinem\s.{0,40}\s+gesendet
+          | gesendet\s+von\s+meinem\s.{0,40}
+          | envoy[ée]\s+de\s+mon\s.{0,40}
+          | enviado\s+desde\s+mi\s.{0,40}
+          | inviato\s+da(?:l\s+mio)?\s.{0,40}
+          | enviado\s+do\s+meu\s.{0,40}
+          | 发自我的.{0,20}
+          | 从我的.{0,20}发送
+        )\s*$",
+    )
+    .expect("signature regex")
+});
+
+/// A line that starts a legal footer.
+static DISCLAIMER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(?:confidentiality\s+notice|disclaimer\s*:|this\s+e-?mail\s+(?:and\s+any\s+attachments|is\s+confidential|may\s+contain)|the\s+information\s+(?:contained\s+)?in\s+this\s+(?:e-?mail|message)|diese\s+e-?mail\s+(?:enthält|kann)|ce\s+message\s+(?:et\s+ses\s+pièces|est\s+confidentiel)|este\s+mensaje\s+(?:y\s+sus\s+anexos|es\s+confidencial))",
+    )
+    .expect("disclaimer regex")
+});
+
+/// The new part of `text`: no quoted history, no signature, no disclaimer.
+pub fn new_part(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut kept: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if is_reply_header(&lines, i) || SIGNATURE.is_match(line) || DISCLAIMER.is_match(line) {
+            break;
+        }
+        if !line.trim_start().starts_with('>') {
+            kept.push(line);
+        }
+        i += 1;
+    }
+    let joined = kept.join("\n");
+    joined.trim().to_string()
+}
+
+fn is_reply_header(lines: &[&str], i: usize) -> bool {
+    let line = lines[i];
+    if REPLY_HEADER.is_match(line) {
+        return true;
+    }
+    // "On Mon, 3 Nov 2026 at 10:00, Jane Doe <\njane@example.com> wrote:" wraps over two lines.
+    if let Some(next) = lines.get(i + 1) {
+        let l = line.trim_start().to_lowercase();
+        if (l.starts_with("on ") || l.starts_with("am ") || l.starts_with("le ") || l.starts_with("el "))
+            && line.len() < 200
+            && REPLY_HEADER.is_match(&format!("{} {}", line.trim_end(), next.trim()))
+        {
+            return true;
+        }
+    }
+    if OUTLOOK_FROM.is_match(line) {
+        let following = lines[i + 1..].iter().take(4).filter(|l| OUTLOOK_NEXT.is_match(l)).count();
+        return following >= 2;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_reply_and_quotes_are_removed() {
+        let t = "Yes, it is #1234.\n\nOn Mon, 3 Nov 2026 at 10:00, Support <support@shop.example> wrote:\n> What is your order number?\n> Thanks";
+        assert_eq!(new_part(t), "Yes, it is #1234.");
+    }
+
+    #[test]
+    fn wrapped_english_header_is_found() {
+        let t = "Thanks!\nOn Mon, 3 Nov 2026 at 10:00, Support Team <\nsupport@shop.example> wrote:\n> old";
+        assert_eq!(new_part(t), "Thanks!");
+    }
+
+    #[test]
+    fn other_languages() {
+        for (t, want) in [
+            ("Danke.\nAm 03.11.2026 um 10:00 schrieb Support <s@x.de>:\n> alt", "Danke."),
+            ("Merci.\nLe lun. 3 nov. 2026 à 10:00, Support <s@x.fr> a écrit :\n> ancien", "Merci."),
+            ("Gracias.\nEl lun, 3 nov 2026 a las 10:00, Support (<s@x.es>) escribió:\n> viejo", "Gracias."),
+            ("谢谢。\n在 2026年11月3日 10:00，Support <s@x.cn> 写道：\n> 旧", "谢谢。"),
+            ("Grazie.\nIl giorno lun 3 nov 2026 Support ha scritto:\n> vecchio", "Grazie."),
+        ] {
+            assert_eq!(new_part(t), want, "{t}");
+        }
+    }
+
+    #[test]
+    fn outlook_blocks_are_cut() {
+        let t = "Please see below.\n\n-----Original Message-----\nFrom: Support\nSent: Monday\nSubject: x\n\nold text";
+        assert_eq!(new_part(t), "Please see below.");
+        let t2 = "New text\n\nFrom: Support <s@shop.example>\nSent: Monday, November 3, 2026 10:00 AM\nTo: Jane\nSubject: Re: order\n\nold";
+        assert_eq!(new_part(t2), "New text");
+        let t3 = "Neu\n\nVon: Support <s@shop.example>\nGesendet: Montag\nAn: Jane\nBetreff: x\n\nalt";
+        assert_eq!(new_part(t3), "Neu");
+    }
+
+    #[test]
+    fn a_line_starting_with_from_in_prose_is_kept() {
+        let t = "From: my point of view the box was fine.\nBut the cup was broken.";
+        assert_eq!(new_part(t), t);
+    }
+
+    #[test]
+    fn signatures_and_disclaimers_are_cut() {
+        assert_eq!(new_part("Hello\n-- \nJane Doe\nCEO"), "Hello");
+        assert_eq!(new_part("Where is it?\n\nSent from my iPhone"), "Where is it?");
+        assert_eq!(new_part("Wo ist es?\nVon meinem iPhone gesendet"), "Wo ist es?");
+        assert_eq!(new_part("在哪里？\n发自我的iPhone"), "在哪里？");
+        assert_eq!(
+            new_part("Refund please.\n\nCONFIDENTIALITY NOTICE: This e-mail is for the addressee only."),
+            "Refund please."
+        );
+    }
+
+    #[test]
+    fn only_quotes_gives_empty() {
+        assert_eq!(new_part("> old\n> older"), "");
+        assert_eq!(new_part(""), "");
+    }
+}

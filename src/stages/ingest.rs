@@ -1,0 +1,155 @@
+//! Storing fetched or imported messages: parse, deduplicate, store once, in batches.
+//!
+//! A record is handed back for emission only after the transaction that stored it has
+//! committed, so anything a downstream stage sees is already safe in the ledger.
+
+use anyhow::Result;
+
+use crate::ledger::Ledger;
+use crate::ledger::messages::{NewMessage, Stored, insert_message, insert_location};
+use crate::mail::parse::{Parsed, parse_message};
+use crate::record::Record;
+
+/// Flush a batch after this many messages or this many raw bytes, whichever comes first.
+const BATCH_MESSAGES: usize = 500;
+const BATCH_BYTES: usize = 32 * 1024 * 1024;
+
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct IngestCounts {
+    pub seen: u64,
+    pub new: u64,
+    pub known: u64,
+    pub bytes: u64,
+}
+
+/// Where the messages come from.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub account: String,
+    pub mailbox: String,
+    pub max_parse_bytes: usize,
+    pub run_id: Option<i64>,
+}
+
+/// An IMAP identity to remember alongside the message.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerId {
+    pub uidvalidity: u32,
+    pub uid: u32,
+}
+
+struct Pending {
+    parsed: Parsed,
+    raw: Vec<u8>,
+    server: Option<ServerId>,
+}
+
+/// Accumulates messages and stores them in batches.
+pub struct Ingestor {
+    origin: Origin,
+    batch: Vec<Pending>,
+    batch_bytes: usize,
+    pub counts: IngestCounts,
+}
+
+impl Ingestor {
+    pub fn new(origin: Origin) -> Ingestor {
+        Ingestor { origin, batch: Vec::new(), batch_bytes: 0, counts: IngestCounts::default() }
+    }
+
+    /// Parses and queues one message; returns true when the batch should be flushed.
+    pub fn add(&mut self, raw: Vec<u8>, server: Option<ServerId>) -> bool {
+        let mut parsed = parse_message(&raw, &self.origin.account, &self.origin.mailbox, self.origin.max_parse_bytes);
+        if let Some(s) = server {
+            parsed.record.uid = Some(s.uid);
+            parsed.record.uidvalidity = Some(s.uidvalidity);
+        }
+        self.add_parsed(parsed, raw, server)
+    }
+
+    /// Queues a message parsed elsewhere (a worker thread); returns true when a flush is due.
+    pub fn add_parsed(&mut self, parsed: Parsed, raw: Vec<u8>, server: Option<ServerId>) -> bool {
+        self.counts.seen += 1;
+        self.counts.bytes += raw.len() as u64;
+        self.batch_bytes += raw.len();
+        self.batch.push(Pending { parsed, raw, server });
+        self.batch.len() >= BATCH_MESSAGES || self.batch_bytes >= BATCH_BYTES
+    }
+
+    /// Stores the batch in one transaction, running `also` inside it (the IMAP sync state, say),
+    /// and returns the records seen for the first time.
+    pub fn flush_with(
+        &mut self,
+        ledger: &mut Ledger,
+        also: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
+    ) -> Result<Vec<Record>> {
+        let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
+        let origin = &self.origin;
+        let (fresh, known) = ledger.write(|tx| {
+            let mut fresh = Vec::new();
+            let mut known = 0u64;
+            for p in &batch {
+                let stored = insert_message(
+                    tx,
+                    &NewMessage { record: &p.parsed.record, raw: &p.raw, raw_sha256: &p.parsed.raw_sha256 },
+                    origin.run_id,
+                )?;
+                if let Some(s) = p.server {
+                    insert_location(tx, &origin.account, &origin.mailbox, s.uidvalidity, s.uid, &p.parsed.record.id)?;
+                }
+                match stored {
+                    Stored::New => fresh.push(p.parsed.record.clone()),
+                    Stored::Known => known += 1,
+                }
+            }
+            also(tx)?;
+            Ok((fresh, known))
+        })?;
+        self.counts.new += fresh.len() as u64;
+        self.counts.known += known;
+        Ok(fresh)
+    }
+
+    pub fn flush(&mut self, ledger: &mut Ledger) -> Result<Vec<Record>> {
+        self.flush_with(ledger, |_| Ok(()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.batch.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Origin {
+        Origin { account: "files".into(), mailbox: "t".into(), max_parse_bytes: 1 << 20, run_id: None }
+    }
+
+    #[test]
+    fn the_same_message_twice_is_stored_and_emitted_once() {
+        let mut ledger = Ledger::open_in_memory().unwrap();
+        let raw = b"From: a@b.c\nSubject: hi\nMessage-ID: <x@y>\n\nbody\n".to_vec();
+        let mut ing = Ingestor::new(origin());
+        ing.add(raw.clone(), None);
+        ing.add(raw.replace_crlf(), None);
+        let fresh = ing.flush(&mut ledger).unwrap();
+        assert_eq!(fresh.len(), 1);
+        ing.add(raw, None);
+        assert!(ing.flush(&mut ledger).unwrap().is_empty());
+        assert_eq!(ledger.message_count().unwrap(), 1);
+        assert_eq!(ing.counts.new, 1);
+        assert_eq!(ing.counts.known, 2);
+    }
+
+    trait Crlf {
+        fn replace_crlf(&self) -> Vec<u8>;
+    }
+    impl Crlf for Vec<u8> {
+        fn replace_crlf(&self) -> Vec<u8> {
+            String::from_utf8_lossy(self).replace('\n', "\r\n").into_bytes()
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Stages: the work of each command, free of terminal concerns.
+//!
+//! A stage takes values (records, config, a ledger) and returns values; it never prints,
+//! never parses flags and never draws progress itself (it reports through `progress::Reporter`).
+
+pub mod ingest;
+pub mod progress;
