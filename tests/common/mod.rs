@@ -1,0 +1,122 @@
+//! Helpers shared by the integration tests: a hermetic `mailroom` command, paths to the
+//! bundled examples and the shared development data.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mailroom"))
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn examples() -> PathBuf {
+    root().join("examples")
+}
+
+/// `shared/data` of the workplace: `MAILROOM_SHARED_DATA`, or the first `shared/data` found
+/// next to the project or one of its parent folders. Fails loudly: a missing corpus must
+/// never turn into a silently skipped test.
+pub fn shared_data() -> PathBuf {
+    if let Some(p) = std::env::var_os("MAILROOM_SHARED_DATA") {
+        return PathBuf::from(p);
+    }
+    for dir in root().ancestors() {
+        let candidate = dir.join("shared").join("data");
+        if candidate.is_dir() {
+            return candidate;
+        }
+    }
+    panic!("shared/data not found next to {} or its parents; set MAILROOM_SHARED_DATA", root().display());
+}
+
+/// A temp folder with its own config and ledger, and a command builder that ignores the
+/// caller's environment.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn ledger(&self) -> PathBuf {
+        self.dir.path().join("ledger.sqlite")
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.config(), text).expect("write config");
+    }
+
+    /// `mailroom ARGS` with a scrubbed environment, this env's ledger and (if written) config.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MAILROOM_") || k.starts_with("XDG_") || k == "EDITOR" || k == "VISUAL" {
+                c.env_remove(k);
+            }
+        }
+        c.env("HOME", self.path())
+            .env("XDG_CONFIG_HOME", self.path().join("xdg-config"))
+            .env("XDG_DATA_HOME", self.path().join("xdg-data"))
+            .env("RUST_BACKTRACE", "0")
+            .env("MAILROOM_USER", "tester")
+            .arg("--ledger")
+            .arg(self.ledger());
+        if self.config().exists() {
+            c.arg("--config").arg(self.config());
+        }
+        c.args(args);
+        c
+    }
+
+    /// Runs with `stdin` as input and returns the output.
+    pub fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
+        let mut c = self.cmd(args);
+        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn mailroom");
+        {
+            use std::io::Write;
+            let mut input = child.stdin.take().expect("stdin");
+            let data = stdin.to_vec();
+            std::thread::spawn(move || {
+                let _ = input.write_all(&data);
+            });
+        }
+        child.wait_with_output().expect("wait mailroom")
+    }
+
+    /// Opens the ledger for assertions.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.ledger()).expect("open ledger")
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).expect("count query")
+    }
+}
+
+/// Parses JSONL output into values, failing on any line that is not JSON.
+pub fn jsonl(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}")))
+        .collect()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
