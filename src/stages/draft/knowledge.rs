@@ -28,9 +28,16 @@ pub struct Passage {
 #[derive(Debug, Clone)]
 pub struct Hit<'a> {
     pub passage: &'a Passage,
+    /// BM25 summed over all query parts, each times its weight.
     pub score: f64,
-    /// Distinct query terms the passage contains.
-    pub matched: usize,
+    /// Per query part: its BM25 score and how many of its distinct terms the passage contains.
+    pub parts: Vec<(f64, usize)>,
+}
+
+impl Hit<'_> {
+    pub fn matched(&self) -> usize {
+        self.parts.iter().map(|p| p.1).sum()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -89,26 +96,38 @@ impl Knowledge {
         self.passages.len()
     }
 
-    /// The best `k` passages for `query` that share at least `min_matched` distinct terms with it.
-    pub fn search(&self, query: &str, k: usize, min_matched: usize) -> Vec<Hit<'_>> {
-        let mut q = terms(query);
-        q.sort();
-        q.dedup();
+    /// The best `k` passages for a query made of weighted `parts` (e.g. the message, and words
+    /// for its category), best first; only passages sharing at least one term with the query.
+    pub fn search(&self, parts: &[(&str, f64)], k: usize) -> Vec<Hit<'_>> {
+        let queries: Vec<Vec<String>> = parts
+            .iter()
+            .map(|(p, _)| {
+                let mut q = terms(p);
+                q.sort();
+                q.dedup();
+                q
+            })
+            .collect();
         let n = self.passages.len() as f64;
         let mut hits: Vec<Hit<'_>> = Vec::new();
         for (i, tf) in self.docs.iter().enumerate() {
-            let mut score = 0.0;
-            let mut matched = 0;
-            for t in &q {
-                let Some(&f) = tf.get(t) else { continue };
-                matched += 1;
-                let df = f64::from(*self.df.get(t).unwrap_or(&1));
-                let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-                let f = f64::from(f);
-                score += idf * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * self.lengths[i] / self.avg_len.max(1.0)));
+            let mut part_scores = Vec::with_capacity(queries.len());
+            for q in &queries {
+                let mut score = 0.0;
+                let mut matched = 0;
+                for t in q {
+                    let Some(&f) = tf.get(t) else { continue };
+                    matched += 1;
+                    let df = f64::from(*self.df.get(t).unwrap_or(&1));
+                    let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+                    let f = f64::from(f);
+                    score += idf * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * self.lengths[i] / self.avg_len.max(1.0)));
+                }
+                part_scores.push((score, matched));
             }
-            if matched >= min_matched.max(1) {
-                hits.push(Hit { passage: &self.passages[i], score, matched });
+            let score: f64 = part_scores.iter().zip(parts).map(|(p, (_, w))| p.0 * w).sum();
+            if part_scores.iter().any(|p| p.1 > 0) {
+                hits.push(Hit { passage: &self.passages[i], score, parts: part_scores });
             }
         }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.passage.source.cmp(&b.passage.source)));
@@ -265,118 +284,244 @@ fn stem(word: &str) -> String {
 
 static LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[([^\]]+)\]\(([^)\s]+)\)").expect("link regex"));
 static EMPHASIS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\*\*|__|`").expect("emphasis regex"));
+static ITALIC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\*([^*\s][^*\n]*?)\*").expect("italic regex"));
 static TABLE_RULE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*\|?[\s:|-]+\|?\s*$").expect("table rule regex"));
 
 /// Markdown to plain text a customer can read: links as "text (url)", no emphasis marks,
-/// table rows as "a: b".
+/// each table row a list item "first cell: other cells" (the header row dropped).
 pub fn plain(markdown: &str) -> String {
+    let source: Vec<&str> = markdown.lines().collect();
+    let is_rule = |l: &str| l.contains('|') && l.contains('-') && TABLE_RULE.is_match(l);
     let mut lines = Vec::new();
-    for line in markdown.lines() {
-        let t = line.trim_end();
-        if t.trim().starts_with("```") || (t.contains('|') && TABLE_RULE.is_match(t) && t.contains('-')) {
+    for (i, line) in source.iter().enumerate() {
+        let t = line.trim();
+        if t.starts_with("```") || is_rule(t) {
             continue;
         }
-        let t = if t.trim_start().starts_with('|') {
-            t.trim().trim_matches('|').split('|').map(str::trim).collect::<Vec<_>>().join(": ")
+        let t = if t.starts_with('|') {
+            if source.get(i + 1).is_some_and(|next| is_rule(next.trim())) {
+                continue; // the header row
+            }
+            let cells: Vec<&str> = t.trim_matches('|').split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
+            match cells.split_first() {
+                Some((first, rest)) if !rest.is_empty() => format!("- {first}: {}", rest.join(", ")),
+                Some((first, _)) => format!("- {first}"),
+                None => continue,
+            }
         } else {
-            t.to_string()
+            let t = t.trim_start_matches('>').trim_start();
+            match t.strip_prefix("* ") {
+                Some(rest) => format!("- {rest}"),
+                None => t.to_string(),
+            }
         };
-        let t = t.trim_start_matches('>').trim_start().to_string();
-        let t = if let Some(rest) = t.trim_start().strip_prefix("* ") { format!("- {rest}") } else { t };
         let t = LINK.replace_all(&t, |c: &regex::Captures<'_>| {
             if c[1] == c[2] { c[1].to_string() } else { format!("{} ({})", &c[1], &c[2]) }
         });
-        lines.push(EMPHASIS.replace_all(&t, "").into_owned());
+        let t = EMPHASIS.replace_all(&t, "");
+        lines.push(ITALIC.replace_all(&t, "$1").into_owned());
     }
-    let text = lines.join("\n");
     let mut out = String::new();
-    let mut blank = 0;
-    for line in text.trim().lines() {
-        if line.trim().is_empty() {
-            blank += 1;
-            if blank == 1 {
-                out.push('\n');
-            }
-        } else {
-            blank = 0;
-            out.push_str(line);
-            out.push('\n');
+    let mut blank = false;
+    for line in lines {
+        if line.is_empty() {
+            blank = !out.is_empty();
+            continue;
         }
+        if blank {
+            out.push('\n');
+            blank = false;
+        }
+        out.push_str(&line);
+        out.push('\n');
     }
     out.trim().to_string()
 }
 
-/// The part of a passage a draft quotes: the whole passage when short, else the sentences
-/// and list items that share the most words with the query (at most `max_units`, in order).
-pub fn excerpt(passage: &Passage, query: &str, max_chars: usize, max_units: usize) -> String {
-    let text = plain(&passage.body);
-    if text.chars().count() <= max_chars {
-        return text;
-    }
-    let mut q = terms(query);
-    q.sort();
-    q.dedup();
-    let units = split_units(&text);
-    let mut scored: Vec<(usize, usize)> = units
-        .iter()
-        .enumerate()
-        .map(|(i, u)| {
-            let mut t = terms(u);
-            t.sort();
-            t.dedup();
-            (i, t.iter().filter(|x| q.binary_search(x).is_ok()).count())
-        })
-        .collect();
-    scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut chosen: Vec<usize> = Vec::new();
-    let mut len = 0;
-    for (i, s) in scored {
-        if chosen.len() >= max_units || (s == 0 && !chosen.is_empty()) {
-            break;
+impl Knowledge {
+    /// Customer-facing sentences and list items of a passage that share at least two
+    /// distinctive words with the query (words found in at most a quarter of all passages, so
+    /// "order" or "days" alone never make a sentence relevant) and at least half as many as
+    /// the best one; best first, at most `max_units` and `max_chars`, returned in the passage's
+    /// own order. Instructions to agents are never returned (see `customer_part`), nor lists of
+    /// what we need from the customer (the checklist asks for those).
+    pub fn excerpt(&self, passage: &Passage, query: &str, max_chars: usize, max_units: usize) -> Vec<String> {
+        let last_heading = passage.heading.rsplit(" › ").next().unwrap_or("");
+        if NEEDS_LIST.is_match(last_heading) {
+            return Vec::new();
         }
-        let l = units[i].chars().count();
-        if !chosen.is_empty() && len + l > max_chars {
-            continue;
+        let common = (self.passages.len() / 4).max(2) as u32;
+        let mut q = terms(query);
+        q.retain(|t| self.df.get(t).is_some_and(|&df| df <= common));
+        q.sort();
+        q.dedup();
+        let units: Vec<String> =
+            split_units(&plain(&passage.body)).into_iter().filter_map(|u| customer_part(&u)).collect();
+        let mut scored: Vec<(usize, usize)> = units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let mut t = terms(u);
+                t.sort();
+                t.dedup();
+                (i, t.iter().filter(|x| q.binary_search(x).is_ok()).count())
+            })
+            .collect();
+        let best = scored.iter().map(|s| s.1).max().unwrap_or(0);
+        scored.retain(|(_, overlap)| *overlap >= MIN_UNIT_OVERLAP && *overlap * 2 >= best);
+        scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut chosen: Vec<usize> = Vec::new();
+        let mut len = 0;
+        for (i, _) in scored {
+            if chosen.len() >= max_units {
+                break;
+            }
+            let l = units[i].chars().count();
+            if len + l > max_chars {
+                continue;
+            }
+            chosen.push(i);
+            len += l;
         }
-        chosen.push(i);
-        len += l;
+        chosen.sort_unstable();
+        chosen.into_iter().map(|i| units[i].clone()).collect()
     }
-    chosen.sort_unstable();
+}
+
+/// Query words a sentence must share to be quoted.
+const MIN_UNIT_OVERLAP: usize = 2;
+
+/// Joins quoted units: list items and blocks on their own lines, sentences in one paragraph.
+pub fn join_units(units: &[String]) -> String {
     let mut out = String::new();
-    for i in chosen {
-        let u = &units[i];
+    for u in units {
         if !out.is_empty() {
-            out.push(if u.starts_with("- ") || out.ends_with(':') { '\n' } else { ' ' });
+            let block = u.starts_with("- ") || u.contains('\n') || out.ends_with(':') || out.contains('\n');
+            out.push_str(if block { "\n" } else { " " });
         }
         out.push_str(u);
     }
     out
 }
 
-/// Sentences and list items of plain text.
+static LIST_ITEM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:- |\d+\. )").expect("list item regex"));
+static SENTENCE_END: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"([.!?])\s+").expect("sentence regex"));
+
+fn sentences(text: &str) -> Vec<String> {
+    SENTENCE_END
+        .replace_all(text, "$1\u{1}")
+        .split('\u{1}')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Sentences, list items, and lead-in lines ending in ":" together with their list.
 fn split_units(text: &str) -> Vec<String> {
-    static SENTENCE_END: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"([.!?])\s+").expect("sentence regex"));
-    let mut units = Vec::new();
+    static LEAD_GAP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r":\n\n(- |\d+\. )").expect("lead gap regex"));
+    // A list after a blank line still belongs to the line that introduces it.
+    let text = LEAD_GAP.replace_all(text, ":\n$1");
+    let mut units: Vec<String> = Vec::new();
     for para in text.split("\n\n") {
-        for line in para.lines() {
-            let line = line.trim();
-            if line.is_empty() {
+        // Continuation lines of a wrapped line or list item belong to it.
+        let mut lines: Vec<String> = Vec::new();
+        for line in para.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            match lines.last_mut() {
+                Some(last) if !LIST_ITEM.is_match(line) && !last.ends_with(':') => {
+                    last.push(' ');
+                    last.push_str(line);
+                }
+                _ => lines.push(line.to_string()),
+            }
+        }
+        let mut lead: Option<String> = None;
+        for line in lines {
+            if LIST_ITEM.is_match(&line) {
+                let item = format!("- {}", LIST_ITEM.replace(&line, ""));
+                match lead.as_mut() {
+                    Some(l) => {
+                        l.push('\n');
+                        l.push_str(&item);
+                    }
+                    None => units.push(item),
+                }
                 continue;
             }
-            if line.starts_with("- ") || line.starts_with(|c: char| c.is_ascii_digit()) && line.contains(". ") {
-                units.push(line.to_string());
-                continue;
+            if let Some(l) = lead.take() {
+                units.push(l);
             }
-            let marked = SENTENCE_END.replace_all(line, "$1\u{1}");
-            units.extend(marked.split('\u{1}').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string));
+            let mut s = sentences(&line);
+            if line.ends_with(':') {
+                lead = s.pop();
+            }
+            units.extend(s);
+        }
+        if let Some(l) = lead.take() {
+            units.push(l);
         }
     }
     units
 }
 
+/// A sentence written for agents: an imperative ("Ask …", "Do not …", also after a label
+/// like "Wrong item: send …"), or a mention of "the customer", roles, priorities, internal
+/// tools or other policy files.
+static AGENT_FACING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        ^(?:-\s+)?(?:[^:]{1,60}:\s+|(?:if|when|once|after|before|to)\b[^,]{1,80},\s+)?(?:ask|always|do\s+not|don't|never|treat|reply|offer|find|check|apologi[sz]e|fix|suggest|hand
+          |escalate|cancel|refund|issue|give|confirm|verify|send|tell|say|use|act|keep|thank|note|make\s+sure|remember
+          |contact|forward|route|log|flag|mark|open|report|if\s+photos)\b
+        | \bthe\s+customer\b | \bcustomer's\b | \bteam\s+lead\b | \bmanagement\b | \bfinance\b | \binsurer\b
+        | \bagents?\b | \bescalat | \bP[1-4]\b | \binternal\b | \badmin\s+panel\b | \.md\b | \bsafety\s+lead\b",
+    )
+    .expect("agent-facing regex")
+});
+
+/// What the checklist asks for; quoting it too would ask twice.
+static NEEDS_LIST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^(?:we\s+need|what\s+we\s+need|to\s+check,\s+we\s+need)\b").expect("needs regex"));
+
+/// The part of a unit a customer may read: agent-facing sentences and list items removed;
+/// `None` when nothing is left or the unit is a list of what we need from the customer.
+fn customer_part(unit: &str) -> Option<String> {
+    let mut lines = unit.lines();
+    let head = lines.next()?;
+    if NEEDS_LIST.is_match(head.trim_start_matches("- ")) {
+        return None;
+    }
+    let keep = |text: &str| -> Option<String> {
+        let is_item = text.starts_with("- ");
+        let body = text.trim_start_matches("- ");
+        let kept: Vec<String> = sentences(body).into_iter().filter(|s| !AGENT_FACING.is_match(s)).collect();
+        if kept.is_empty() {
+            return None;
+        }
+        let joined = kept.join(" ");
+        Some(if is_item { format!("- {joined}") } else { joined })
+    };
+    let items: Vec<&str> = lines.collect();
+    if items.is_empty() {
+        return keep(head);
+    }
+    // A lead-in keeps its list only when both survive.
+    if AGENT_FACING.is_match(head) {
+        return None;
+    }
+    let kept: Vec<String> = items.into_iter().filter_map(keep).collect();
+    if kept.is_empty() {
+        return None;
+    }
+    Some(format!("{head}\n{}", kept.join("\n")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Unrelated passages, so that the words of a test passage are distinctive.
+    const FILLER: &str = "# A\n\nalpha\n\n# B\n\nbeta\n\n# C\n\ngamma\n\n# D\n\ndelta\n\n# E\n\nepsilon\n\n# F\n\nzeta\n\n# G\n\neta\n";
 
     fn sample() -> Knowledge {
         Knowledge::from_documents(&[
@@ -406,17 +551,19 @@ mod tests {
     fn comments_are_never_indexed_or_quoted() {
         let k = sample();
         assert!(k.passages().iter().all(|p| !p.body.contains("internal")));
-        assert!(k.search("agents waive fee VIPs", 3, 2).is_empty());
+        assert!(k.search(&[("agents waive fee VIPs", 1.0)], 3).is_empty());
     }
 
     #[test]
     fn bm25_ranks_the_matching_section_first() {
         let k = sample();
-        let hits = k.search("Who pays the return shipping label for a faulty kettle?", 3, 2);
+        let hits = k.search(&[("Who pays the return shipping label for a faulty kettle?", 1.0)], 3);
         assert_eq!(hits[0].passage.source, "returns.md#return-shipping-costs");
-        let hits = k.search("tracking says delivered but the parcel never arrived", 3, 2);
+        let hits = k.search(&[("tracking says delivered but the parcel never arrived", 1.0), ("shipping delivery", 2.0)], 3);
         assert_eq!(hits[0].passage.source, "shipping.md#lost-parcels");
-        assert!(k.search("completely unrelated words here", 3, 2).is_empty());
+        assert_eq!(hits[0].parts.len(), 2);
+        assert!(hits[0].parts[0].1 >= 3, "{:?}", hits[0].parts);
+        assert!(k.search(&[("completely unrelated words here", 1.0)], 3).is_empty());
     }
 
     #[test]
@@ -429,7 +576,31 @@ mod tests {
     #[test]
     fn plain_text_for_customers() {
         assert_eq!(plain("**Free** returns: see [our page](https://x.example/r)."), "Free returns: see our page (https://x.example/r).");
-        assert_eq!(plain("| Region | Delivery |\n|---|---|\n| EU | 3-5 days |"), "Region: Delivery\nEU: 3-5 days");
+        assert_eq!(plain("under *My account > Orders*, 2 * 3"), "under My account > Orders, 2 * 3");
+        assert_eq!(
+            plain("| Region | Carrier | Days |\n|---|---|---|\n| EU | DPD | 3-5 |\n| UK | Royal Mail | 2 |"),
+            "- EU: DPD, 3-5\n- UK: Royal Mail, 2"
+        );
+    }
+
+    #[test]
+    fn instructions_to_agents_are_never_quoted() {
+        let p = Passage {
+            source: "damaged.md#reporting".into(),
+            heading: "Reporting".into(),
+            body: "Customers should report broken items within **14 days of delivery**. We need:\n\n1. The **order number**.\n2. Photos of the broken item.\n\nIf photos are missing, ask for them politely once. Do not delay a safety case.\n\n- Broken glass: tell them to dispose of it.\n- Broken glass is never sent back. We ask the customer to dispose of it.\n- Customers can see broken items' status online. Always give tracking details only to the owner.".into(),
+        };
+        let k = Knowledge::from_documents(&[("d.md".into(), format!("# Reporting\n\n{}", p.body)), ("other.md".into(), FILLER.into())]);
+        let p = &k.passages()[0];
+        let e = k.excerpt(p, "broken glass items photos delivery status", 500, 5);
+        assert_eq!(
+            e,
+            [
+                "Customers should report broken items within 14 days of delivery.",
+                "- Broken glass is never sent back.",
+                "- Customers can see broken items' status online.",
+            ]
+        );
     }
 
     #[test]
@@ -439,7 +610,8 @@ mod tests {
             heading: "Care".into(),
             body: "Cast iron needs seasoning before first use. Never put cast iron in the dishwasher. Enamel pans can go in the oven up to 250 °C. Linen shrinks about 3% at the first wash. Wooden boards need oil once a month.".into(),
         };
-        let e = excerpt(&long, "Can the enamel pan go in the oven?", 80, 2);
+        let k = Knowledge::from_documents(&[("faq.md".into(), format!("# Care\n\n{}", long.body)), ("other.md".into(), FILLER.into())]);
+        let e = k.excerpt(&k.passages()[0], "Can the enamel pan go in the oven?", 80, 2).join(" ");
         assert!(e.contains("Enamel pans can go in the oven"), "{e}");
         assert!(!e.contains("Linen"), "{e}");
     }

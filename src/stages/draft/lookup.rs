@@ -5,8 +5,8 @@
 //! into the shell text). Protocol:
 //! - a JSON object on stdout, exit 0: the order was found. Known fields: `status`, `carrier`,
 //!   `tracking` (or `tracking_number`), `tracking_url`, `eta`, `customer_email` (or `email`);
-//! - empty output, `null`, `{}` or `{"found": false}`, exit 0: no such order;
-//! - anything else (non-zero exit, junk, a timeout): the lookup failed. A failure is recorded
+//! - exit 1, or empty output, `null`, `{}` or `{"found": false}` with exit 0: no such order;
+//! - anything else (another exit status, junk, a timeout): the lookup failed. A failure is recorded
 //!   as an event and the draft goes on without order facts; it never stops the stage.
 
 use std::io::Read;
@@ -109,6 +109,9 @@ impl OrderLookup {
         let Some(status) = status else {
             return LookupResult::Failed(format!("order lookup timed out after {}s", self.timeout.as_secs_f32()));
         };
+        if status.code() == Some(1) {
+            return LookupResult::NotFound;
+        }
         if !status.success() {
             let err = String::from_utf8_lossy(&err);
             let err = one_line(err.trim(), 300);
@@ -203,6 +206,8 @@ mod tests {
     #[test]
     fn not_found_failures_and_timeouts() {
         let (_d, l) = hook(r#"[ "$1" = "NW-1" ] && echo '{"status":"x"}'; exit 0"#, 5000);
+        assert_eq!(l.lookup("NW-2").0, LookupResult::NotFound);
+        let (_d, l) = hook("echo 'unknown order' >&2; exit 1", 5000);
         assert_eq!(l.lookup("NW-2").0, LookupResult::NotFound);
         let (_d, l) = hook("echo 'database down' >&2; exit 3", 5000);
         let LookupResult::Failed(e) = l.lookup("NW-1").0 else { panic!() };

@@ -35,7 +35,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use self::checklist::Need;
-use self::knowledge::{Hit, Knowledge, excerpt};
+use self::knowledge::{Hit, Knowledge, join_units};
 use self::lookup::{LookupResult, OrderFacts, OrderLookup, same_customer};
 use self::model::{AnswerRequest, ChatModel, build_messages, validate};
 use self::risk::{Identity, Level, RiskInput, looks_like_injection};
@@ -50,9 +50,12 @@ const PASSAGES_RETRIEVED: usize = 3;
 const PASSAGES_QUOTED: usize = 2;
 /// A second passage is quoted only when it scores nearly as well as the first.
 const SECOND_PASSAGE_RATIO: f64 = 0.75;
-/// Distinct query words a passage must share to count as relevant.
-const MIN_MATCHED_TERMS: usize = 2;
-const EXCERPT_CHARS: usize = 500;
+/// How much the category's words count against the message's own words in ranking.
+const CATEGORY_WEIGHT: f64 = 2.0;
+/// BM25 score the message's own words must reach when no category word helps.
+const MIN_MESSAGE_SCORE: f64 = 8.0;
+/// The quoted answer's budget: characters and sentences (or list items) in all.
+const EXCERPT_CHARS: usize = 450;
 const EXCERPT_UNITS: usize = 3;
 /// Orders looked up per message at most.
 const MAX_LOOKUPS: usize = 3;
@@ -66,7 +69,7 @@ fn category_terms(category: &str) -> &'static str {
         "return" => "return exchange label return window unused condition",
         "complaint" => "damaged wrong item replacement faulty defective",
         "address_change" => "change delivery address before dispatch",
-        "cancellation" => "cancel cancellation order before dispatch",
+        "cancellation" => "cancel cancellation before dispatch",
         "payment" => "payment methods charged invoice",
         "account" => "account login password reset email",
         _ => "",
@@ -150,10 +153,8 @@ impl Drafter {
         let category = triage.map(|t| t.category.trim().to_string()).filter(|c| !c.is_empty()).unwrap_or("other".into());
         let body = record.best_text();
         let text = format!("{}\n{}", record.subject, body);
-        let entities = match triage.map(|t| &t.entities) {
-            Some(e) if !entities_empty(e) => e.clone(),
-            _ => entities::extract(&text),
-        };
+        // The whole thread counts: an order number in the quoted history is not missing.
+        let entities = merged_entities(triage.map(|t| &t.entities), &format!("{}\n{}", record.subject, record.text));
         let mut notes: Vec<String> = Vec::new();
         let mut events: Vec<Event> = Vec::new();
 
@@ -189,23 +190,40 @@ impl Drafter {
         let (orders, identity) = self.look_up_orders(record, &entities.order_ids, &mut events, &mut notes);
         let identity_note = matches!(identity, Identity::Mismatch(_)).then(|| IDENTITY_NOTE.to_string());
 
-        // Knowledge.
-        let query = format!("{}\n{}\n{}", record.subject, without_ai_instructions(body), category_terms(&category));
+        // Knowledge: the message's words, plus words for its category so that a message in
+        // another language still finds its policy. `other` (thanks, press, feedback) quotes none.
+        let message_query = format!("{}\n{}", record.subject, without_ai_instructions(body));
         let hits: Vec<Hit<'_>> = match &self.knowledge {
-            Some(k) => k.search(&query, PASSAGES_RETRIEVED, MIN_MATCHED_TERMS),
+            Some(k) if category != "other" => k
+                .search(&[(&message_query, 1.0), (category_terms(&category), CATEGORY_WEIGHT)], PASSAGES_RETRIEVED * 4)
+                .into_iter()
+                .filter(relevant)
+                .take(PASSAGES_RETRIEVED)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let quoted = match &self.knowledge {
+            Some(k) => quoted_excerpts(k, &hits, &message_query),
             None => Vec::new(),
         };
-        let quoted = quoted_hits(&hits);
-        let mut answer = if quoted.is_empty() {
-            None
-        } else {
-            Some(quoted.iter().map(|h| excerpt(h.passage, &query, EXCERPT_CHARS, EXCERPT_UNITS)).collect::<Vec<_>>().join("\n\n"))
-        };
-        let mut sources: Vec<String> = quoted.iter().map(|h| h.passage.source.clone()).collect();
-        match &self.knowledge {
-            None => notes.push("no knowledge folder: this draft has no policy source".into()),
-            Some(_) if hits.is_empty() => notes.push("no knowledge passage matched: this draft has no policy source".into()),
-            Some(_) => {}
+        let mut answer = (!quoted.is_empty()).then(|| quoted.iter().map(|q| q.1.as_str()).collect::<Vec<_>>().join("\n\n"));
+        let mut sources: Vec<String> = quoted.iter().map(|q| q.0.passage.source.clone()).collect();
+        if sources.is_empty() {
+            if let Some(top) = hits.first() {
+                // Relevant policy exists but none of it is written for customers: the
+                // reviewer still gets the source.
+                sources.push(top.passage.source.clone());
+                notes.push(format!("{} applies; nothing in it fits the message closely enough to quote", top.passage.source));
+            }
+        }
+        if category != "other" {
+            match &self.knowledge {
+                None => notes.push("no knowledge folder: this draft has no policy source".into()),
+                Some(_) if hits.is_empty() => {
+                    notes.push("no knowledge passage matched: this draft has no policy source".into())
+                }
+                Some(_) => {}
+            }
         }
 
         let order_facts: Vec<String> = orders.iter().map(fact_sentence).collect();
@@ -386,53 +404,90 @@ const IDENTITY_NOTE: &str = "For your security, we can only share or change orde
     email address the order was placed with. Could you please write to us from that address, so that we can help \
     you further?";
 
-fn entities_empty(e: &Entities) -> bool {
-    e.order_ids.is_empty() && e.tracking_numbers.is_empty() && e.emails.is_empty() && e.phones.is_empty()
-}
-
-/// The passages an answer quotes: the best one, and the second when it is nearly as good.
-fn quoted_hits<'a, 'k>(hits: &'a [Hit<'k>]) -> Vec<&'a Hit<'k>> {
-    let mut out: Vec<&Hit<'k>> = Vec::new();
-    for h in hits {
-        if out.len() >= PASSAGES_QUOTED {
-            break;
-        }
-        if let Some(first) = out.first() {
-            if h.score < first.score * SECOND_PASSAGE_RATIO {
-                break;
+/// Classify's entities (when the record has them) plus what our own patterns find in `text`.
+fn merged_entities(from_triage: Option<&Entities>, text: &str) -> Entities {
+    let mut e = from_triage.cloned().unwrap_or_default();
+    let found = entities::extract(text);
+    for (into, from) in [
+        (&mut e.order_ids, found.order_ids),
+        (&mut e.tracking_numbers, found.tracking_numbers),
+        (&mut e.emails, found.emails),
+        (&mut e.phones, found.phones),
+    ] {
+        for x in from {
+            if !into.iter().any(|y| y.eq_ignore_ascii_case(&x)) {
+                into.push(x);
             }
         }
-        out.push(h);
+    }
+    e
+}
+
+/// A passage is relevant when it shares a category word and at least one more word with the
+/// query, or (for categories without words, like `product`) several message words with weight.
+fn relevant(h: &Hit<'_>) -> bool {
+    let (msg_score, msg_matched) = h.parts[0];
+    let cat_matched = h.parts.get(1).map_or(0, |p| p.1);
+    (cat_matched >= 1 && msg_matched + cat_matched >= 2) || (msg_matched >= 3 && msg_score >= MIN_MESSAGE_SCORE)
+}
+
+/// The excerpts an answer quotes: from the passages that score nearly as well as the best
+/// one and have something customer-facing and relevant to say, two at most; at most
+/// `EXCERPT_UNITS` sentences or list items in all.
+fn quoted_excerpts<'a, 'k>(k: &Knowledge, hits: &'a [Hit<'k>], query: &str) -> Vec<(&'a Hit<'k>, String)> {
+    let mut out: Vec<(&Hit<'k>, String)> = Vec::new();
+    let (mut units, mut chars) = (0, 0);
+    let top = hits.first().map_or(0.0, |h| h.score);
+    for h in hits {
+        if out.len() >= PASSAGES_QUOTED || units >= EXCERPT_UNITS || chars >= EXCERPT_CHARS {
+            break;
+        }
+        if h.score < top * SECOND_PASSAGE_RATIO {
+            break;
+        }
+        let quoted = k.excerpt(h.passage, query, EXCERPT_CHARS - chars, EXCERPT_UNITS - units);
+        if !quoted.is_empty() {
+            units += quoted.len();
+            chars += quoted.iter().map(|u| u.chars().count()).sum::<usize>();
+            out.push((h, join_units(&quoted)));
+        }
     }
     out
 }
 
-/// One sentence of order facts, e.g. "Order NW-1 has been shipped with DHL (tracking number JJD1)."
+/// Order facts as customer-facing sentences, e.g. "Order NW-1 has been shipped. DHL tracking
+/// number: JJD1."
 pub fn fact_sentence(f: &OrderFacts) -> String {
-    let status = f.status.as_deref().map(str::to_lowercase);
+    let id = &f.order_id;
+    let status = f.status.as_deref().map(|s| s.to_lowercase().replace(['_', '-'], " "));
     let mut s = match status.as_deref() {
-        Some("shipped" | "dispatched" | "in_transit" | "in transit") => format!("Order {} has been shipped", f.order_id),
-        Some("delivered") => format!("Order {} is shown as delivered", f.order_id),
-        Some("processing" | "pending" | "paid" | "confirmed" | "preparing") => {
-            format!("Order {} is being prepared and has not left our warehouse yet", f.order_id)
+        Some("shipped" | "dispatched") => format!("Order {id} has been shipped."),
+        Some("in transit" | "on its way" | "out for delivery") => format!("Order {id} is on its way to you."),
+        Some("delivered") => format!("Order {id} is shown as delivered."),
+        Some("processing" | "pending" | "paid" | "confirmed" | "preparing" | "on hold") => {
+            format!("Order {id} is being prepared and has not left our warehouse yet.")
         }
-        Some("cancelled" | "canceled") => format!("Order {} has been cancelled", f.order_id),
-        Some(other) => format!("Order {} has the status \"{other}\"", f.order_id),
-        None => format!("We have found order {}", f.order_id),
+        Some("cancelled" | "canceled") => format!("Order {id} has been cancelled."),
+        Some("delayed") => format!("Order {id} is delayed."),
+        Some("return requested") => format!("A return has been registered for order {id}."),
+        Some("return received" | "returned") => format!("Your return for order {id} has arrived at our warehouse."),
+        Some(other) => format!("Order {id} has the status \"{other}\"."),
+        None => format!("We have found order {id}."),
     };
-    if let Some(c) = &f.carrier {
-        s.push_str(&format!(" with {c}"));
+    match (&f.carrier, &f.tracking) {
+        (Some(c), Some(t)) => s.push_str(&format!(" {c} tracking number: {t}")),
+        (None, Some(t)) => s.push_str(&format!(" Tracking number: {t}")),
+        (Some(c), None) => s.push_str(&format!(" Carrier: {c}.")),
+        (None, None) => {}
     }
-    s.push('.');
-    if let Some(t) = &f.tracking {
-        s.push_str(&format!(" The tracking number is {t}"));
-        if let Some(u) = &f.tracking_url {
-            s.push_str(&format!(" ({u})"));
+    if f.tracking.is_some() {
+        match &f.tracking_url {
+            Some(u) => s.push_str(&format!(" ({u}).")),
+            None => s.push('.'),
         }
-        s.push('.');
     }
     if let Some(eta) = &f.eta {
-        s.push_str(&format!(" The expected delivery date is {eta}."));
+        s.push_str(&format!(" Expected delivery: {eta}."));
     }
     s
 }
