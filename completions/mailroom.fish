@@ -78,12 +78,17 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s q -l quie
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l backend -d 'Where the answer comes from: knowledge excerpts in templates (no network), or the [model] endpoint (answers only from the knowledge passages) [default: [draft] backend]' -r -f -a "template\t''
+model\t''"
+complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l knowledge -d 'Folder of Markdown policies and FAQ to ground drafts in, e.g. `--knowledge examples/knowledge` [default: [draft] knowledge_dir]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l templates -d 'Folder of `<category>.txt.j2` templates replacing the built-in ones [default: [draft] templates_dir]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l no-lookup -d 'Do not run the order-lookup hook (drafts then carry no order facts)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
