@@ -72,9 +72,7 @@ static PHONE: LazyLock<Regex> =
 
 /// Extracts the entities of `text` (pass subject and body together).
 pub fn extract(text: &str) -> Entities {
-    let mut e = Entities::default();
-    e.order_ids = order_ids(text);
-    e.tracking_numbers = tracking_numbers(text);
+    let mut e = Entities { order_ids: order_ids(text), tracking_numbers: tracking_numbers(text), ..Default::default() };
     for m in EMAIL.find_iter(text) {
         push_unique(&mut e.emails, m.as_str().to_ascii_lowercase());
     }

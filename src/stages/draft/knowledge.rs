@@ -34,12 +34,6 @@ pub struct Hit<'a> {
     pub parts: Vec<(f64, usize)>,
 }
 
-impl Hit<'_> {
-    pub fn matched(&self) -> usize {
-        self.parts.iter().map(|p| p.1).sum()
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct Knowledge {
     passages: Vec<Passage>,
@@ -90,10 +84,6 @@ impl Knowledge {
 
     pub fn is_empty(&self) -> bool {
         self.passages.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.passages.len()
     }
 
     /// The best `k` passages for a query made of weighted `parts` (e.g. the message, and words

@@ -177,13 +177,13 @@ impl Drafter {
         let language = triage.map(|t| t.language.trim().to_lowercase()).filter(|l| !l.is_empty()).or_else(|| detect_language(body));
         let customer_language = language.filter(|l| l != "en");
         let language_note = customer_language.as_deref().and_then(greeting::language_note).map(str::to_string);
-        if let Some(l) = customer_language.as_deref() {
-            if language_note.is_none() {
-                notes.push(format!(
-                    "the customer wrote in {}; the draft is in English with no note in their language",
-                    greeting::language_name(l)
-                ));
-            }
+        if let Some(l) = customer_language.as_deref()
+            && language_note.is_none()
+        {
+            notes.push(format!(
+                "the customer wrote in {}; the draft is in English with no note in their language",
+                greeting::language_name(l)
+            ));
         }
 
         // Orders: facts only for the sender's own orders.
@@ -208,13 +208,13 @@ impl Drafter {
         };
         let mut answer = (!quoted.is_empty()).then(|| quoted.iter().map(|q| q.1.as_str()).collect::<Vec<_>>().join("\n\n"));
         let mut sources: Vec<String> = quoted.iter().map(|q| q.0.passage.source.clone()).collect();
-        if sources.is_empty() {
-            if let Some(top) = hits.first() {
-                // Relevant policy exists but none of it is written for customers: the
-                // reviewer still gets the source.
-                sources.push(top.passage.source.clone());
-                notes.push(format!("{} applies; nothing in it fits the message closely enough to quote", top.passage.source));
-            }
+        if sources.is_empty()
+            && let Some(top) = hits.first()
+        {
+            // Relevant policy exists but nothing in it fits closely enough to quote: the
+            // reviewer still gets the source.
+            sources.push(top.passage.source.clone());
+            notes.push(format!("{} applies; nothing in it fits the message closely enough to quote", top.passage.source));
         }
         if category != "other" {
             match &self.knowledge {
