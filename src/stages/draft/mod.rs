@@ -16,6 +16,15 @@
 //! - The draft is in English. When the customer wrote in another language, `draft.
 //!   customer_language` says so, and a fixed line in their language (for de, fr, es, it, pt,
 //!   zh) says we reply in English; other languages get review required.
+//! - Draft ids are content-addressed per message (see `draft_id` and `store` for what a rerun
+//!   does). Records whose filter verdict is not `pass` are not drafted (the command passes
+//!   them through untouched).
+//!
+//! Besides the fixed keys of SPEC §2, `draft` carries: `category` (the one drafted for),
+//! `customer_language` (when not English), `risk_reasons`, `notes` (for the reviewer: no
+//! policy source, lookup failures, identity mismatches, a rejected model answer), `template`,
+//! `prompt_version` (model backend), and `state` when the stored draft of a message a person
+//! already acted on is returned instead of a new one.
 
 pub mod checklist;
 pub mod greeting;
