@@ -31,6 +31,7 @@ use crate::stages::draft::{Backend, Drafter, Settings};
 ///   mailroom export --category shipping | mailroom draft --knowledge ./knowledge | jq .draft.body
 ///   mailroom draft --backend template classified.jsonl > drafted.jsonl
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct DraftArgs {
     /// JSONL files to read [default: stdin]
     pub inputs: Vec<PathBuf>,

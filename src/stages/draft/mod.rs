@@ -183,7 +183,11 @@ impl Drafter {
         let missing = checklist::missing(needs, &msg);
 
         // Language.
-        let language = triage.map(|t| t.language.trim().to_lowercase()).filter(|l| !l.is_empty()).or_else(|| detect_language(body));
+        // "de-DE" and "DE" both mean German here.
+        let language = triage
+            .map(|t| t.language.trim().split(['-', '_']).next().unwrap_or("").to_lowercase())
+            .filter(|l| !l.is_empty())
+            .or_else(|| detect_language(body));
         let customer_language = language.filter(|l| l != "en");
         let language_note = customer_language.as_deref().and_then(greeting::language_note).map(str::to_string);
         if let Some(l) = customer_language.as_deref()
