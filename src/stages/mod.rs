@@ -4,4 +4,6 @@
 //! never parses flags and never draws progress itself (it reports through `progress::Reporter`).
 
 pub mod ingest;
+pub mod notify;
 pub mod progress;
+pub mod review;
