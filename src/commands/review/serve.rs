@@ -248,6 +248,15 @@ struct ListItem {
     missing: Vec<String>,
 }
 
+/// An RFC 3339 time in the team's time zone, for people: "Mon 16 Nov 2026, 10:00 CET".
+fn local_time(rfc3339: &str, tz: &str, format: &str) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(rfc3339) else { return rfc3339.to_string() };
+    match tz.parse::<chrono_tz::Tz>() {
+        Ok(zone) => t.with_timezone(&zone).format(format).to_string(),
+        Err(_) => t.with_timezone(&chrono_tz::UTC).format(format).to_string(),
+    }
+}
+
 fn prio_class(p: Option<&str>) -> String {
     p.unwrap_or("p0").to_ascii_lowercase()
 }
@@ -388,11 +397,12 @@ async fn render_message(
     let record = detail.record.as_ref();
     let text_new = record.map(|r| r.best_text().to_string()).unwrap_or_default();
     let full_text = record.map(|r| r.text.clone()).filter(|t| t.trim() != text_new.trim() && !t.trim().is_empty());
+    let tz = &app.config.team.timezone;
     let history: Vec<HistoryLine> = detail
         .history
         .iter()
         .map(|e| HistoryLine {
-            at: e.at.clone(),
+            at: local_time(&e.at, tz, "%d %b %H:%M"),
             kind: e.kind.clone(),
             actor: e.actor.clone(),
             status: e.status.clone(),
@@ -413,8 +423,9 @@ async fn render_message(
         draft,
         subject,
         from => detail.from,
-        received => detail.received,
+        received => local_time(&detail.received, tz, "%a %d %b %Y, %H:%M %Z"),
         age => age_label(&detail.received),
+        decided_at => d.decided_at.as_deref().map(|t| local_time(t, tz, "%a %d %b, %H:%M %Z")),
         checklist => detail.checklist,
         reasons => detail.reasons,
         sources => detail.sources,

@@ -18,6 +18,7 @@ pub struct QueueItem {
     pub category: Option<String>,
     pub risk: String,
     pub from: String,
+    /// The customer's subject.
     pub subject: String,
     /// When the customer wrote (the Date header, else when we fetched it).
     pub received: String,
@@ -40,7 +41,7 @@ pub fn list(ledger: &Ledger, states: &[DraftState]) -> Result<Vec<QueueItem>> {
     let states = if states.is_empty() { &[DraftState::Pending][..] } else { states };
     let mut items = Vec::new();
     for d in ledger.drafts_in(states)? {
-        let (from, received) = message_summary(ledger, &d.message)?;
+        let (from, received, subject) = message_summary(ledger, &d.message)?;
         items.push(QueueItem {
             missing_info: missing_info(&d),
             draft: d.id,
@@ -50,7 +51,7 @@ pub fn list(ledger: &Ledger, states: &[DraftState]) -> Result<Vec<QueueItem>> {
             category: d.category,
             risk: d.risk,
             from,
-            subject: d.subject,
+            subject: subject.unwrap_or(d.subject),
             received,
         });
     }
@@ -63,8 +64,8 @@ pub fn list(ledger: &Ledger, states: &[DraftState]) -> Result<Vec<QueueItem>> {
     Ok(items)
 }
 
-/// Sender (as "Name <address>") and received time of a message.
-fn message_summary(ledger: &Ledger, message: &str) -> Result<(String, String)> {
+/// Sender (as "Name <address>"), received time and subject of a message.
+fn message_summary(ledger: &Ledger, message: &str) -> Result<(String, String, Option<String>)> {
     let row: Option<(Option<String>, String)> = ledger
         .conn()
         .query_row(
@@ -74,8 +75,9 @@ fn message_summary(ledger: &Ledger, message: &str) -> Result<(String, String)> {
         )
         .optional()?;
     let received = row.map(|(date, fetched)| date.unwrap_or(fetched)).unwrap_or_default();
-    let from = ledger.base_record(message)?.map(|r| sender(&r)).unwrap_or_default();
-    Ok((from, received))
+    let record = ledger.base_record(message)?;
+    let from = record.as_ref().map(sender).unwrap_or_default();
+    Ok((from, received, record.map(|r| r.subject)))
 }
 
 /// "Name <address>", or the address alone.
@@ -135,7 +137,7 @@ pub fn resolve(ledger: &Ledger, id: &str) -> Result<DraftRow> {
 pub fn detail(ledger: &Ledger, id: &str) -> Result<Detail> {
     let draft = resolve(ledger, id)?;
     let record = ledger.current_record(&draft.message)?;
-    let (from, received) = message_summary(ledger, &draft.message)?;
+    let (from, received, _) = message_summary(ledger, &draft.message)?;
     let mut reasons = Vec::new();
     if let Some(r) = &record {
         if let Some(f) = &r.filter {
