@@ -12,10 +12,10 @@ use crate::env;
 /// (`code --wait`), so it runs through `sh`.
 fn editor_command() -> String {
     for var in ["VISUAL", env::EDITOR] {
-        if let Ok(v) = std::env::var(var) {
-            if !v.trim().is_empty() {
-                return v;
-            }
+        if let Ok(v) = std::env::var(var)
+            && !v.trim().is_empty()
+        {
+            return v;
         }
     }
     "vi".into()

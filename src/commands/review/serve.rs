@@ -341,10 +341,8 @@ async fn message_page(
     let actor = from_link.clone().or_else(|| name_from_cookie(&headers)).unwrap_or_default();
     let state = PageState { flash: q.get("done").and_then(|d| flash_for(d)), subject: None, body: None };
     let mut res = render_message(&app, &id, &q, &headers, &actor, state, StatusCode::OK).await;
-    if let Some(name) = from_link {
-        if let Ok(v) = HeaderValue::from_str(&name_cookie(&name)) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
+    if let Some(Ok(v)) = from_link.map(|name| HeaderValue::from_str(&name_cookie(&name))) {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
 }
