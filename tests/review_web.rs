@@ -344,6 +344,14 @@ async fn forms_without_csrf_or_from_elsewhere_are_refused() {
     let (state, by, _, body) = draft_state(&env.ledger(), &s.draft);
     assert_eq!((state.as_str(), by.as_deref(), body.as_str()), ("approved", Some("mallory"), "pwned\n"));
 
+    // A second approval from a stale page is refused and does not overwrite the approved text.
+    let mut stale = form(Some(&csrf));
+    stale[3].1 = "other text".into();
+    let r = http.post(&post_url).header("cookie", &cookie).header("content-type", FORM).body(encoded(&stale)).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("mallory already approved this draft"));
+    assert_eq!(draft_state(&env.ledger(), &s.draft).3, "pwned\n");
+
     // The listing needs its own token; a message token does not open it.
     assert_eq!(http.get(format!("http://127.0.0.1:{port}/")).send().await.unwrap().status(), 403);
     assert_eq!(http.get(format!("http://127.0.0.1:{port}/?t={token}")).send().await.unwrap().status(), 403);

@@ -116,12 +116,26 @@ pub async fn run(args: ServeArgs, ctx: &mut Ctx) -> Result<Outcome> {
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app);
     axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the review server stopped")?;
     Ok(Outcome::Success)
+}
+
+/// Ctrl-C, or SIGTERM from systemd.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }
 
 fn templates() -> Result<Environment<'static>> {
@@ -214,8 +228,14 @@ fn session_of(headers: &HeaderMap) -> Option<String> {
         .filter(|s| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn name_cookie(name: &str) -> String {
-    format!("{NAME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", encode(name))
+/// `; Secure` when agents reach the page over HTTPS (team.review_url), so cookies never
+/// travel in clear text there.
+fn secure(app: &App) -> &'static str {
+    if app.config.team.review_url.starts_with("https://") { "; Secure" } else { "" }
+}
+
+fn name_cookie(app: &App, name: &str) -> String {
+    format!("{NAME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{}", encode(name), secure(app))
 }
 
 fn name_from_cookie(headers: &HeaderMap) -> Option<String> {
@@ -341,7 +361,7 @@ async fn message_page(
     let actor = from_link.clone().or_else(|| name_from_cookie(&headers)).unwrap_or_default();
     let state = PageState { flash: q.get("done").and_then(|d| flash_for(d)), subject: None, body: None };
     let mut res = render_message(&app, &id, &q, &headers, &actor, state, StatusCode::OK).await;
-    if let Some(Ok(v)) = from_link.map(|name| HeaderValue::from_str(&name_cookie(&name))) {
+    if let Some(Ok(v)) = from_link.map(|name| HeaderValue::from_str(&name_cookie(&app, &name))) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
@@ -450,7 +470,7 @@ async fn render_message(
     };
     let mut res = html(status, page);
     if new_session {
-        let cookie = format!("{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict");
+        let cookie = format!("{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict{}", secure(app));
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -510,7 +530,7 @@ async fn message_action(
             render_message(&app, &id, &q, &headers, &actor, keep(format!("{e:#}")), status).await
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&name_cookie(&actor)) {
+    if let Ok(v) = HeaderValue::from_str(&name_cookie(&app, &actor)) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
@@ -533,6 +553,14 @@ async fn perform(
             let approving = action == "approve";
             let draft_id = with_ledger(app, move |l| {
                 let draft = queue::resolve(l, &m)?;
+                // A stale page must not save its text over a draft someone already approved.
+                if approving && !matches!(draft.state, DraftState::Pending | DraftState::Failed) {
+                    anyhow::bail!(
+                        "{} already {} this draft; nothing was changed",
+                        draft.decided_by.as_deref().unwrap_or("someone"),
+                        draft.state.as_str()
+                    );
+                }
                 let changed = match &body {
                     Some(b) => actions::edit(l, &draft.id, subject.as_deref(), b, &who)?.is_some(),
                     None => false,
