@@ -10,9 +10,12 @@ use super::stream::{Emit, run_stage};
 use crate::error::{ConfigError, Outcome};
 use crate::stages::notify::{Notifier, check_config, resolve_route};
 
-/// Post one message per record to the configured webhooks (Slack, WeCom, Feishu/Lark,
-/// DingTalk, generic JSON) naming priority, category, sender, subject and the checklist, with
-/// a signed link to the message's review page. Records pass through unchanged.
+/// Post each record to the team's group chat, with a link to its review page.
+///
+/// One message per record to the configured webhooks (Slack, WeCom, Feishu/Lark, DingTalk,
+/// generic JSON), naming priority, category, sender, subject and the missing-information
+/// checklist, with a signed, expiring link to the message's review page. Records pass
+/// through unchanged.
 ///
 /// Each webhook takes the records its `categories` / `priorities` lists allow. A failed post
 /// is retried (`notify.attempts`), recorded in the ledger and reported on stderr; the records

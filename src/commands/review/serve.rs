@@ -37,10 +37,13 @@ use crate::stages::review::links::{LinkSigner, Scope, TokenError, encode, messag
 use crate::stages::review::queue::{self, age_label};
 use crate::stages::review::{self as stage, ApproveSends, Delivery, SendJob, SendNow};
 
-/// Serve the review page: a listing and one page per message, where an agent opens a link
-/// from the group chat, edits the reply, and approves & sends, saves, rejects or marks it
-/// handled. Binds to 127.0.0.1 by default; put it behind an HTTPS reverse proxy to reach it
-/// from phones, and set team.review_url to the address agents use.
+/// Serve the review web page.
+///
+/// A listing and one page per message, where an agent opens a link from the group chat,
+/// edits the reply, and approves & sends, saves, rejects or marks it handled. Binds to
+/// 127.0.0.1 by default; put it behind an HTTPS reverse proxy to reach it from phones, and
+/// set team.review_url to the address agents use. The listing's link (with its token) is
+/// printed at start-up; `mailroom review link --listing` prints a fresh one.
 ///
 /// Examples:
 ///   mailroom review serve
