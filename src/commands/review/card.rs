@@ -77,7 +77,7 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 }
 
 fn heading(style: Style, title: &str, width: usize) -> String {
-    let rule = "─".repeat(width.saturating_sub(title.chars().count() + 4).min(60));
+    let rule = "─".repeat(width.min(72).saturating_sub(title.chars().count() + 4));
     format!("\n{} {}\n", style.bold(&format!("── {title}")), style.dim(&rule))
 }
 

@@ -154,6 +154,33 @@ fn page(mode: &KeyMode, text: &str) {
     });
 }
 
+/// The queue around the current draft, one line each, most urgent first.
+fn queue_lines(all: &[QueueItem], current: &str, skipped: &HashSet<String>, style: card::Style, width: usize) -> String {
+    const SHOWN: usize = 5;
+    let at = all.iter().position(|i| i.draft == current).unwrap_or(0);
+    let start = at.saturating_sub(1).min(all.len().saturating_sub(SHOWN));
+    let mut out = String::new();
+    for item in all.iter().skip(start).take(SHOWN) {
+        let mark = if item.draft == current { "▶" } else if skipped.contains(&item.draft) { "·" } else { " " };
+        let line = format!(
+            "{mark} {:<3} {:<14} {:>7}  {} — {}",
+            item.priority.as_deref().unwrap_or("P?"),
+            item.category.as_deref().unwrap_or("untriaged"),
+            queue::age_label(&item.received),
+            card::clean(&item.subject),
+            card::clean(&item.from),
+        );
+        let line: String = line.chars().take(width.saturating_sub(1)).collect();
+        out.push_str(&if item.draft == current { style.bold(&line) } else { style.dim(&line) });
+        out.push('\n');
+    }
+    let rest = all.len().saturating_sub(start + SHOWN);
+    if rest > 0 {
+        out.push_str(&style.dim(&format!("  … {rest} more\n")));
+    }
+    out
+}
+
 pub async fn run(ctx: &mut Ctx, actor: &str) -> Result<Outcome> {
     let style = card::Style { color: std::env::var_os("NO_COLOR").is_none() };
     let categories = actions::known_categories(ctx.config()?);
@@ -184,7 +211,9 @@ pub async fn run(ctx: &mut Ctx, actor: &str) -> Result<Outcome> {
             " mailroom review · {position} of {} pending · reviewing as {actor} ",
             all.len()
         )));
-        screen.push_str("\n\n");
+        screen.push('\n');
+        screen.push_str(&queue_lines(&all, &item.draft, &skipped, style, width));
+        screen.push('\n');
         screen.push_str(&card::render(&detail, style, width, room));
         screen.push('\n');
         if !status.is_empty() {
