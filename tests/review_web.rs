@@ -72,14 +72,30 @@ impl Browser {
         Browser { http, base: format!("{base}/session/{session}"), _driver: driver, _profile: profile }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+    /// One WebDriver command: its `value`, or the error object.
+    async fn try_call(&self, method: reqwest::Method, path: &str, body: Value) -> Result<Value, Value> {
         let req = self.http.request(method, format!("{}{path}", self.base));
         let req = if body.is_null() { req } else { req.json(&body) };
         let v: Value = req.send().await.unwrap().json().await.unwrap();
-        if v["value"].get("error").is_some() {
-            panic!("WebDriver {path}: {}", v["value"]);
+        if v["value"].get("error").is_some() { Err(v["value"].clone()) } else { Ok(v["value"].clone()) }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        self.try_call(method, path, body).await.unwrap_or_else(|e| panic!("WebDriver {path}: {e}"))
+    }
+
+    /// Clicks a submit button and waits until the next page has loaded.
+    async fn submit(&self, css: &str) {
+        self.script("window.__mailroom_old_page = true; return 1").await;
+        self.click(css).await;
+        let check = json!({"script": "return window.__mailroom_old_page === undefined && document.readyState === 'complete'", "args": []});
+        for _ in 0..200 {
+            if self.try_call(reqwest::Method::POST, "/execute/sync", check.clone()).await == Ok(Value::Bool(true)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        v["value"].clone()
+        panic!("clicking {css} did not load a new page");
     }
 
     async fn goto(&self, url: &str) {
@@ -189,7 +205,7 @@ async fn an_agent_edits_and_approves_from_a_chat_link() {
     assert_eq!(browser.count("ul.queue li").await, 2);
     assert!(browser.text("ul.queue li:first-child").await.contains("Refund <b>now</b>"));
     browser.screenshot("listing.png").await;
-    browser.click("ul.queue li:last-child a").await;
+    browser.submit("ul.queue li:last-child a").await;
     assert_eq!(browser.text("h1.subject").await, "Where is my order?");
     assert_eq!(browser.text("a.back").await, "← All pending");
 
@@ -204,7 +220,7 @@ async fn an_agent_edits_and_approves_from_a_chat_link() {
 
     // Edit, approve: the ledger has the edited text, approved by the name given in the link.
     browser.replace("textarea[name=body]", "Hello Jane,\nYour parcel left our warehouse today.\nBest, Alice").await;
-    browser.click("button[value=approve]").await;
+    browser.submit("button[value=approve]").await;
     let flash = browser.text(".flash").await;
     browser.screenshot("approved.png").await;
     assert!(flash.starts_with("Approved"), "{flash}");
@@ -273,7 +289,7 @@ async fn an_agent_edits_and_approves_from_a_chat_link() {
     // A form posted without its CSRF token changes nothing.
     browser.replace("input[name=as]", "mallory").await;
     browser.script("document.querySelector('input[name=csrf]').remove(); return 1").await;
-    browser.click("button[value=approve]").await;
+    browser.submit("button[value=approve]").await;
     assert_eq!(browser.text("h1").await, "Form refused");
     assert_eq!(draft_state(&env.ledger(), &evil.draft).0, "pending");
 
@@ -282,7 +298,7 @@ async fn an_agent_edits_and_approves_from_a_chat_link() {
     browser.replace("input[name=as]", "bob").await;
     browser.script("document.querySelector('details.reject').open = true; return 1").await;
     browser.replace("input[name=reason]", "asks for a chargeback: manager answers").await;
-    browser.click("button[value=reject]").await;
+    browser.submit("button[value=reject]").await;
     assert!(browser.text(".flash").await.starts_with("Rejected"));
     let (state, by, reason, _) = draft_state(&env.ledger(), &evil.draft);
     assert_eq!((state.as_str(), by.as_deref()), ("rejected", Some("bob")));
