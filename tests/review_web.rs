@@ -152,7 +152,7 @@ fn serve(env: &Env, port: u16) -> Guard {
     let child = env
         .cmd(&["review", "serve"])
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("start mailroom review serve");
     wait_for_port(port, "mailroom review serve");
