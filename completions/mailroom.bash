@@ -1032,7 +1032,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__notify)
-            opts="-v -q -h -V --force --webhook --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --force --webhook --batch --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

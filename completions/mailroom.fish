@@ -89,6 +89,7 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l webhook -d 
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l force -d 'Post again to webhooks that already have this message'
+complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l batch -d 'One message per webhook listing all records of this run, instead of one per record (records still pass through as they are read; the post happens at the end)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'

@@ -247,3 +247,40 @@ fn common_run(mut cmd: std::process::Command, stdin: &[u8]) -> std::process::Out
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     child.wait_with_output().unwrap()
 }
+
+#[test]
+fn batch_mode_posts_one_message_per_webhook() {
+    let env = Env::new();
+    let rx = Receiver::start(vec![(200, "{\"errcode\":0}")]);
+    env.write_config(&format!(
+        "{FAST}{}{}",
+        hook("j", "json", &rx.url("/j"), ""),
+        hook("w", "wecom", &rx.url("/w"), "priorities = [\"P1\"]"),
+    ));
+    let (a, ra) = record(&env, &Seed { subject: "a", priority: "P1", ..Seed::default() });
+    let (b, rb) = record(&env, &Seed { subject: "b", ..Seed::default() });
+    let input = [ra.clone(), rb].concat();
+    let out = env.run(&["notify", "--batch"], &input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(jsonl(&out.stdout), jsonl(&input));
+    let got = rx.requests();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let j = posts_to(&got, "/j")[0].json();
+    assert_eq!((j["event"].as_str(), j["count"].as_i64()), (Some("review_batch"), Some(2)));
+    let ids: Vec<&str> = j["items"].as_array().unwrap().iter().map(|i| i["message"].as_str().unwrap()).collect();
+    assert_eq!(ids, [a.message.as_str(), b.message.as_str()]);
+    let w = posts_to(&got, "/w")[0].json();
+    let content = w["markdown"]["content"].as_str().unwrap();
+    assert!(content.starts_with("### 1 new message to review"), "{content}");
+    assert!(content.contains(&format!("/m/{}?t=", a.message)) && !content.contains(&b.message), "{content}");
+    assert_eq!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'notify.post' AND json_extract(detail_json, '$.batch')"), 3);
+
+    // Already posted: a second batch run posts nothing, a new record alone is posted.
+    let (c, rc) = record(&env, &Seed { subject: "c", ..Seed::default() });
+    let out = env.run(&["notify", "--batch"], &[input, rc].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got = rx.requests();
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[2].json()["items"][0]["message"], c.message.as_str());
+    assert_eq!(got[2].json()["count"], 1);
+}

@@ -43,6 +43,10 @@ pub struct NotifyArgs {
     /// Only the webhook named NAME (repeatable)
     #[arg(long, value_name = "NAME")]
     pub webhook: Vec<String>,
+    /// One message per webhook listing all records of this run, instead of one per record
+    /// (records still pass through as they are read; the post happens at the end)
+    #[arg(long)]
+    pub batch: bool,
 }
 
 pub async fn run(args: NotifyArgs, ctx: &mut Ctx) -> Result<Outcome> {
@@ -72,7 +76,12 @@ pub async fn run(args: NotifyArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let notifier = Notifier::new(&config, ctx.ledger()?, routes)?;
     let (mut posted, mut failed, mut skipped) = (0u64, 0u64, 0u64);
     let runtime = tokio::runtime::Handle::current();
+    let mut batch = Vec::new();
     run_stage(ctx, &args.inputs, false, |ctx, record| {
+        if args.batch {
+            batch.push(record.clone());
+            return Ok(Emit::Records(vec![record]));
+        }
         let run_id = ctx.run_id();
         let ledger = ctx.ledger()?;
         let reports =
@@ -100,6 +109,20 @@ pub async fn run(args: NotifyArgs, ctx: &mut Ctx) -> Result<Outcome> {
         }
         Ok(Emit::Records(vec![record]))
     })?;
+    if args.batch && !batch.is_empty() {
+        let run_id = ctx.run_id();
+        let reports = notifier.notify_batch(ctx.ledger()?, &batch, args.force, run_id).await?;
+        for r in reports {
+            match r.outcome {
+                Some(o) if o.ok => posted += 1,
+                Some(o) => {
+                    failed += 1;
+                    ctx.error(format!("batch to webhook \"{}\": {}", r.webhook, o.error.as_deref().unwrap_or("failed")));
+                }
+                None => skipped += 1,
+            }
+        }
+    }
     ctx.count("posted", posted);
     ctx.count("post_failed", failed);
     ctx.count("already_posted", skipped);

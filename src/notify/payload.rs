@@ -205,6 +205,69 @@ fn feishu(n: &Notice) -> Value {
     })
 }
 
+/// Items listed in one batch message; the rest are counted.
+const BATCH_ITEMS: usize = 20;
+
+/// One message for several notices (`notify --batch`): a headline and one line per message,
+/// each with its own review link. The json flavour lists the notices in `items`.
+pub fn build_batch(flavour: Flavour, team: &str, notices: &[Notice]) -> Value {
+    let headline = format!(
+        "{} new message{} to review",
+        notices.len(),
+        if notices.len() == 1 { "" } else { "s" }
+    );
+    let shown = &notices[..notices.len().min(BATCH_ITEMS)];
+    let more = notices.len() - shown.len();
+    let more_line = (more > 0).then(|| format!("… and {more} more"));
+    let md_lines = |sep: &str| -> String {
+        let mut lines: Vec<String> = shown
+            .iter()
+            .map(|n| {
+                let missing = if n.checklist.is_empty() { String::new() } else { format!(" · missing: {}", md_inert(&n.checklist.join(", "))) };
+                format!("- {} — {}{missing} [review]({})", md_inert(&title(n)), md_inert(&n.sender), n.link)
+            })
+            .collect();
+        lines.extend(more_line.clone());
+        lines.join(sep)
+    };
+    match flavour {
+        Flavour::Slack => {
+            let mut lines: Vec<String> = shown
+                .iter()
+                .map(|n| format!("• <{}|{}> — {}", n.link, slack_escape(&title(n)), slack_escape(&n.sender)))
+                .collect();
+            lines.extend(more_line.clone());
+            json!({
+                "text": headline,
+                "blocks": [
+                    {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*", slack_escape(&headline))}},
+                    {"type": "section", "text": {"type": "mrkdwn", "text": lines.join("\n")}},
+                ],
+            })
+        }
+        Flavour::Wecom => json!({"msgtype": "markdown", "markdown": {
+            "content": truncate_bytes(&format!("### {}\n{}", md_inert(&headline), md_lines("\n")), MAX_MARKDOWN_BYTES)}}),
+        Flavour::Dingtalk => json!({"msgtype": "markdown", "markdown": {"title": headline,
+            "text": truncate_bytes(&format!("### {}\n\n{}", md_inert(&headline), md_lines("\n")), MAX_MARKDOWN_BYTES)}}),
+        Flavour::Feishu => json!({
+            "msg_type": "interactive",
+            "card": {
+                "config": {"wide_screen_mode": true},
+                "header": {"title": {"tag": "plain_text", "content": headline}, "template": "blue"},
+                "elements": [{"tag": "div", "text": {"tag": "lark_md", "content": md_lines("\n")}}],
+            },
+        }),
+        Flavour::Json => json!({
+            "v": 1,
+            "event": "review_batch",
+            "team": team,
+            "count": notices.len(),
+            "text": headline,
+            "items": notices.iter().map(|n| build(Flavour::Json, n)).collect::<Vec<_>>(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +319,21 @@ mod tests {
         n.checklist = vec!["词".repeat(3000)];
         let v = build(Flavour::Wecom, &n);
         assert!(v["markdown"]["content"].as_str().unwrap().len() <= MAX_MARKDOWN_BYTES + 3);
+    }
+
+    #[test]
+    fn a_batch_lists_each_message_with_its_own_link() {
+        let mut second = notice();
+        second.subject = "Second".into();
+        second.link = "http://127.0.0.1:8025/m/m2?t=2.cd".into();
+        let v = build_batch(Flavour::Dingtalk, "Support", &[notice(), second.clone()]);
+        let text = v["markdown"]["text"].as_str().unwrap();
+        assert_eq!(v["markdown"]["title"], "2 new messages to review");
+        assert!(text.contains("(http://127.0.0.1:8025/m/m1?t=1.ab)") && text.contains("(http://127.0.0.1:8025/m/m2?t=2.cd)"), "{text}");
+        let many: Vec<Notice> = (0..25).map(|_| second.clone()).collect();
+        let v = build_batch(Flavour::Slack, "Support", &many);
+        assert!(v["blocks"][1]["text"]["text"].as_str().unwrap().ends_with("… and 5 more"));
+        assert_eq!(build_batch(Flavour::Json, "Support", &many)["items"].as_array().unwrap().len(), 25);
     }
 
     #[test]

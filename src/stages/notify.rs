@@ -161,25 +161,65 @@ impl Notifier {
             }
             let body = payload::build(route.target.flavour, &notice);
             let outcome = self.poster.post(&route.target, &body).await;
-            let mut event = Event::new("notify.post", if outcome.ok { "ok" } else { "error" })
-                .run(run_id)
-                .message(record.id.clone())
-                .latency_ms(outcome.latency_ms)
-                .detail(json!({
-                    "webhook": name,
-                    "kind": route.target.flavour.as_str(),
-                    "http_status": outcome.http_status,
-                    "attempts": outcome.attempts,
-                    "error": outcome.error,
-                }));
-            if let Some(d) = &notice.draft {
-                event = event.draft(d.clone());
-            }
-            ledger.event(&event)?;
+            ledger.event(&post_event(route, &notice, &outcome, run_id, false))?;
             reports.push(PostReport { webhook: name.clone(), outcome: Some(outcome) });
         }
         Ok(reports)
     }
+}
+
+impl Notifier {
+    /// Posts one message per webhook listing all `records` it wants (`notify --batch`). Each
+    /// record gets its own `notify.post` event, so a later run skips what was posted.
+    pub async fn notify_batch(
+        &self,
+        ledger: &Ledger,
+        records: &[Record],
+        force: bool,
+        run_id: Option<i64>,
+    ) -> Result<Vec<PostReport>> {
+        let mut reports = Vec::new();
+        for route in &self.routes {
+            let name = &route.target.name;
+            let mut notices = Vec::new();
+            for record in records.iter().filter(|r| route.wants(r)) {
+                let notice = self.notice(ledger, record)?;
+                if force || !already_posted(ledger, &notice.message, notice.draft.as_deref(), name)? {
+                    notices.push(notice);
+                }
+            }
+            if notices.is_empty() {
+                continue;
+            }
+            let body = payload::build_batch(route.target.flavour, &self.team, &notices);
+            let outcome = self.poster.post(&route.target, &body).await;
+            for n in &notices {
+                ledger.event(&post_event(route, n, &outcome, run_id, true))?;
+            }
+            reports.push(PostReport { webhook: name.clone(), outcome: Some(outcome) });
+        }
+        Ok(reports)
+    }
+}
+
+/// The `notify.post` event of one notice (never the URL).
+fn post_event(route: &Route, notice: &Notice, outcome: &PostOutcome, run_id: Option<i64>, batch: bool) -> Event {
+    let mut event = Event::new("notify.post", if outcome.ok { "ok" } else { "error" })
+        .run(run_id)
+        .message(notice.message.clone())
+        .latency_ms(outcome.latency_ms)
+        .detail(json!({
+            "webhook": route.target.name,
+            "kind": route.target.flavour.as_str(),
+            "http_status": outcome.http_status,
+            "attempts": outcome.attempts,
+            "error": outcome.error,
+            "batch": batch,
+        }));
+    if let Some(d) = &notice.draft {
+        event = event.draft(d.clone());
+    }
+    event
 }
 
 /// True when this message (and draft) was already posted to `webhook` successfully.
