@@ -554,7 +554,7 @@ async fn perform(
     match action {
         "save" | "approve" => {
             let approving = action == "approve";
-            let draft_id = with_ledger(app, move |l| {
+            let (draft_id, done) = with_ledger(app, move |l| {
                 let draft = queue::resolve(l, &m)?;
                 // A stale page must not save its text over a draft someone already approved.
                 if approving && !matches!(draft.state, DraftState::Pending | DraftState::Failed) {
@@ -576,12 +576,12 @@ async fn perform(
             })
             .await?;
             if !approving {
-                return Ok(draft_id.1);
+                return Ok(done);
             }
             let job = SendJob {
                 config: app.config.clone(),
                 ledger_path: app.ledger_path.clone(),
-                draft_id: draft_id.0,
+                draft_id,
                 actor: actor.to_string(),
             };
             Ok(match stage::deliver(app.policy, app.send_now.as_ref(), job).await {
