@@ -19,7 +19,7 @@ use crate::notify::poster::{PostOutcome, Poster, RetryPolicy, Target};
 use crate::notify::{Flavour, Notice, payload};
 use crate::record::Record;
 use crate::stages::review::links::{LinkSigner, unix_now};
-use crate::stages::review::queue::sender;
+use crate::stages::review::queue::{checklist_labels, sender};
 
 /// A webhook with its routing rules.
 #[derive(Debug, Clone)]
@@ -126,7 +126,7 @@ impl Notifier {
             None => ledger.latest_draft_for(&record.id)?,
         };
         let (draft, risk, checklist) = match (&record.draft, &stored) {
-            (Some(d), _) => (Some(d.id.clone()), Some(d.risk.clone()), d.missing_info.clone()),
+            (Some(d), _) => (Some(d.id.clone()), Some(d.risk.clone()), checklist_labels(&d.missing_info)),
             (None, Some(d)) => (Some(d.id.clone()), Some(d.risk.clone()), crate::stages::review::queue::missing_info(d)),
             (None, None) => (None, None, Vec::new()),
         };

@@ -91,9 +91,14 @@ pub fn sender(r: &Record) -> String {
     }
 }
 
-/// The missing-information checklist of a draft.
+/// The missing-information checklist of a draft, for people.
 pub fn missing_info(d: &DraftRow) -> Vec<String> {
-    string_list(&d.draft_json, "missing_info")
+    checklist_labels(&string_list(&d.draft_json, "missing_info"))
+}
+
+/// Checklist keys as people read them: `order_number` → "order number".
+pub fn checklist_labels(keys: &[String]) -> Vec<String> {
+    keys.iter().map(|k| k.replace('_', " ")).collect()
 }
 
 fn string_list(v: &serde_json::Value, key: &str) -> Vec<String> {
@@ -148,6 +153,7 @@ pub fn detail(ledger: &Ledger, id: &str) -> Result<Detail> {
         }
     }
     reasons.extend(string_list(&draft.draft_json, "reasons").into_iter().map(|x| format!("draft: {x}")));
+    reasons.extend(string_list(&draft.draft_json, "risk_reasons").into_iter().map(|x| format!("risk: {x}")));
     Ok(Detail {
         checklist: missing_info(&draft),
         sources: string_list(&draft.draft_json, "sources"),
@@ -173,5 +179,21 @@ pub fn age_label(rfc3339: &str) -> String {
         Some(0) => "<1h".into(),
         Some(h) if h < 48 => format!("{h}h"),
         Some(h) => format!("{}d {}h", h / 24, h % 24),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checklist_keys_read_as_words_and_ages_as_hours() {
+        assert_eq!(checklist_labels(&["order_number".into(), "photos".into()]), ["order number", "photos"]);
+        let three_days_ago = (chrono::Utc::now() - chrono::Duration::hours(74)).to_rfc3339();
+        assert_eq!(age_label(&three_days_ago), "3d 2h");
+        assert_eq!(age_label(&chrono::Utc::now().to_rfc3339()), "<1h");
+        assert_eq!(age_label("not a time"), "?");
+        assert_eq!(priority_rank(Some("P1")), 1);
+        assert!(priority_rank(None) > priority_rank(Some("P4")));
     }
 }
