@@ -7,6 +7,10 @@
 
 mod common;
 mod reviewkit;
+#[path = "common/servers.rs"]
+mod servers;
+
+use common::root;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -184,7 +188,8 @@ async fn an_agent_edits_and_approves_from_a_chat_link() {
     let port = free_port();
     let hook = Receiver::start(vec![(200, "{}")]);
     env.write_config(&config(port, hook.port));
-    let s = seed(&env.ledger(), &Seed { missing: &["order number"], ..Seed::default() });
+    // The customer is a mailbox of the test mail server, so a sent reply can be seen arriving.
+    let s = seed(&env.ledger(), &Seed { from: "Jane Doe <customer@example.test>", missing: &["order number"], ..Seed::default() });
     let evil = seed(
         &env.ledger(),
         &Seed {
@@ -233,19 +238,38 @@ async fn an_agent_edits_and_approves_from_a_chat_link() {
     assert!(events.contains(&("draft.approved".into(), Some("alice".into()))), "{events:?}");
     assert_eq!(browser.count("button[value=approve]").await, 0, "an approved draft cannot be approved again");
 
-    // Sending: `mailroom send` delivers approved drafts to the SMTP server. The send stage is
-    // built separately; until it lands this asserts it refuses honestly (exit 2, nothing sent).
-    let sent = env.run(&["send"], b"");
-    if stderr(&sent).contains("not built yet") {
-        assert_eq!(sent.status.code(), Some(2));
+    // Sending: `mailroom send` delivers the approved, edited reply through the test SMTP server.
+    if mailroom::stages::review::send_now_hook().is_none() {
+        // The send stage is built separately; until it is plugged in, `send` refuses honestly.
+        let sent = env.run(&["send"], b"");
+        assert_eq!(sent.status.code(), Some(2), "{}", stderr(&sent));
+        assert!(stderr(&sent).contains("not built yet"), "{}", stderr(&sent));
         assert_eq!(draft_state(&env.ledger(), &s.draft).0, "approved");
-        eprintln!("NOTE: `mailroom send` is not built yet; the SMTP half of this test runs once it is");
+        eprintln!("NOTE: the send stage is not built yet; the SMTP delivery half of this test runs once it is");
     } else {
-        panic!(
-            "`mailroom send` exists now: extend this test to start the test SMTP server (scripts/postfix-up.sh), \
-             configure the account and assert the edited text arrives. stderr: {}",
-            stderr(&sent)
-        );
+        let srv = servers::servers();
+        env.write_config(&format!(
+            "{}[accounts.files]\nsmtp = {{ host = \"127.0.0.1\", port = {}, tls = \"none\", \
+             from = \"Shop Support <support@shop.example>\" }}\n",
+            config(port, hook.port),
+            srv.port("SMTP_PORT")
+        ));
+        let sent = env.run(&["send"], b"");
+        assert!(sent.status.success(), "{}", stderr(&sent));
+        let inbox = srv.maildir("customer").join("new");
+        let arrived = (0..100).find_map(|_| {
+            let found = std::fs::read_dir(&inbox)
+                .ok()?
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .find(|m| m.contains("Your parcel left our warehouse today."));
+            if found.is_none() {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            found
+        });
+        let mail = arrived.expect("the edited reply never arrived at the test SMTP server");
+        assert!(mail.contains("Subject: Re: Where is my order?"), "{mail}");
+        assert_eq!(draft_state(&env.ledger(), &s.draft).0, "sent");
     }
 
     // A tampered token (one MAC digit changed) and a link to another message are refused.
