@@ -214,10 +214,22 @@ impl Default for PolicyConfig {
 }
 
 /// `[notify]`: group-chat webhooks.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NotifyConfig {
     pub webhooks: Vec<WebhookConfig>,
+    /// Seconds one POST may take.
+    pub timeout_secs: u64,
+    /// Attempts per post, the first included (retries on network errors, 429 and 5xx).
+    pub attempts: u32,
+    /// Wait before the first retry, doubled for each further one.
+    pub retry_delay_ms: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig { webhooks: Vec::new(), timeout_secs: 10, attempts: 3, retry_delay_ms: 500 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -236,11 +248,18 @@ pub struct WebhookConfig {
     /// Only these priorities (empty: all).
     #[serde(default)]
     pub priorities: Vec<String>,
+    /// Feishu / DingTalk "signature" secret (the bot's security setting), by env or command.
+    pub secret_env: Option<String>,
+    pub secret_command: Option<String>,
 }
 
 impl WebhookConfig {
     pub fn url_source(&self) -> SecretSource {
         SecretSource { env: self.url_env.clone(), command: self.url_command.clone(), plain: self.url.clone() }
+    }
+
+    pub fn secret_source(&self) -> SecretSource {
+        SecretSource { env: self.secret_env.clone(), command: self.secret_command.clone(), plain: None }
     }
 }
 

@@ -6,4 +6,6 @@
 pub mod draft;
 pub mod entities;
 pub mod ingest;
+pub mod notify;
 pub mod progress;
+pub mod review;
