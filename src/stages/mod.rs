@@ -5,3 +5,7 @@
 
 pub mod ingest;
 pub mod progress;
+pub mod digest;
+pub mod duration;
+pub mod health;
+mod sql;
