@@ -130,9 +130,14 @@ pub struct Digest {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct WindowInfo {
+    /// UTC, RFC 3339; `end` is exclusive.
     pub start: String,
     pub end: String,
-    /// "2026-11-20" for a calendar day; "24h" or "2026-11-01 – 2026-11-08" otherwise.
+    /// The same in the team's time zone, "YYYY-MM-DD HH:MM".
+    pub local_start: String,
+    pub local_end: String,
+    /// "2026-11-20" for a day, "2026-11-01 – 2026-11-07" for whole days (both included),
+    /// "2026-11-20 10:00 – 2026-11-21 10:00" otherwise.
     pub label: String,
 }
 
@@ -315,20 +320,19 @@ pub fn build(ledger: &Ledger, window: &Window, settings: &Settings<'_>, now: Dat
 }
 
 fn info(w: &Window, tz: Tz) -> WindowInfo {
+    let (s, e) = (w.start.with_timezone(&tz), w.end.with_timezone(&tz));
+    let local = |t: &DateTime<Tz>| t.format("%Y-%m-%d %H:%M").to_string();
+    let whole_days = s.time() == chrono::NaiveTime::MIN && e.time() == chrono::NaiveTime::MIN;
     let label = match w.day {
         Some(d) => d.to_string(),
-        None => {
-            let span = w.end - w.start;
-            let (s, e) = (w.start.with_timezone(&tz), w.end.with_timezone(&tz));
-            let whole_days = s.time() == chrono::NaiveTime::MIN && e.time() == chrono::NaiveTime::MIN;
-            if whole_days {
-                format!("{} – {}", s.date_naive(), e.date_naive())
-            } else {
-                format!("{} – {} ({})", s.format("%Y-%m-%d %H:%M"), e.format("%Y-%m-%d %H:%M"), super::duration::format(span))
-            }
+        None if whole_days => {
+            // The end is exclusive: 3 to 7 November at midnight is "3 – 6 November".
+            let last = (e - TimeDelta::hours(1)).date_naive();
+            if last == s.date_naive() { last.to_string() } else { format!("{} – {last}", s.date_naive()) }
         }
+        None => format!("{} – {}", local(&s), local(&e)),
     };
-    WindowInfo { start: stamp(w.start), end: stamp(w.end), label }
+    WindowInfo { start: stamp(w.start), end: stamp(w.end), local_start: local(&s), local_end: local(&e), label }
 }
 
 /// Current filter verdicts of the messages that arrived, every known verdict listed.

@@ -113,8 +113,8 @@ pub fn markdown(d: &Digest) -> String {
     let w = &d.window;
     out.push_str(&format!("# {} digest: {}\n\n", md(&d.team), w.label));
     out.push_str(&format!(
-        "Window {} to {} ({}), compared with {}.\n\n",
-        w.start, w.end, d.timezone, d.previous_window.label
+        "From {} to {} ({}), compared with {}.\n\n",
+        w.local_start, w.local_end, d.timezone, d.previous_window.label
     ));
     out.push_str("| | this window | previous | change |\n|---|---:|---:|---:|\n");
     for ((label, now), (_, before)) in d.counts.rows().into_iter().zip(d.previous.rows()) {
@@ -207,8 +207,8 @@ struct Bar {
 
 fn chart(volume: &[DayVolume]) -> Chart {
     let (bar_w, gap, plot_h, top) = (28u32, 8u32, 120u32, 16u32);
-    let max = volume.iter().map(|v| v.messages).max().unwrap_or(0).max(1);
-    let scale = |n: i64| ((n.max(0) as f64 / max as f64) * plot_h as f64).round() as u32;
+    let max = volume.iter().map(|v| v.messages).max().unwrap_or(0);
+    let scale = |n: i64| ((n.max(0) as f64 / max.max(1) as f64) * plot_h as f64).round() as u32;
     let bars = volume
         .iter()
         .enumerate()
@@ -273,7 +273,13 @@ mod tests {
     use crate::stages::digest::{FilterFigures, NameCount, PendingFigures, ResponseTimes, Sample, Timing, WindowInfo};
 
     fn digest() -> Digest {
-        let info = |label: &str| WindowInfo { start: "s".into(), end: "e".into(), label: label.into() };
+        let info = |label: &str| WindowInfo {
+            start: "s".into(),
+            end: "e".into(),
+            local_start: "ls".into(),
+            local_end: "le".into(),
+            label: label.into(),
+        };
         Digest {
             team: "Northwind".into(),
             timezone: "UTC".into(),
