@@ -22,14 +22,8 @@ use crate::stages::duration;
 /// Days are calendar days in the team's time zone (`[team] timezone`). A message counts in
 /// the window it arrived in (its Date header, or when it was fetched if the header is missing
 /// or later); drafts, decisions and sends count in the window they happened in.
-///
-/// Examples:
-///   mailroom digest                                  # the last 24 hours, as a table
-///   mailroom digest --date 2026-11-20 --format html > digest.html
-///   mailroom digest --since 7d --json | jq .counts
-///   mailroom digest --since 2026-11-01 --until 2026-12-01 --format markdown
-///   mailroom digest --since 24h --deliver notify     # post to the [notify] webhooks
 #[derive(Debug, Args)]
+#[command(after_long_help = EXAMPLES)]
 pub struct DigestArgs {
     /// Start of the window: a duration back from --until (24h, 7d, 90m) or a local date
     /// (YYYY-MM-DD) or RFC 3339 time [default: 24h]
@@ -61,6 +55,14 @@ pub struct DigestArgs {
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub samples: usize,
 }
+
+const EXAMPLES: &str = "\
+Examples:
+  mailroom digest                                  # the last 24 hours, as a table
+  mailroom digest --date 2026-11-20 --format html > digest.html
+  mailroom digest --since 7d --json | jq .counts
+  mailroom digest --since 2026-11-01 --until 2026-12-01 --format markdown
+  mailroom digest --since 24h --deliver notify     # post to the [notify] webhooks";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

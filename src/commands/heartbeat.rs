@@ -25,11 +25,8 @@ use crate::stages::health::{self, Health, NoticeKind, Settings};
 ///
 /// Exit status: 0 healthy, 1 alerting (or a notification could not be delivered; it is
 /// retried on the next run), 2 usage or config error.
-///
-/// Examples:
-///   mailroom heartbeat --max-idle 2h
-///   mailroom heartbeat --json | jq .incidents
 #[derive(Debug, Args)]
+#[command(after_long_help = EXAMPLES)]
 pub struct HeartbeatArgs {
     /// Alert when no triage happened for this long while mail waits, e.g. 2h, 90m
     /// [default: [heartbeat] max_idle, 2h]
@@ -39,6 +36,11 @@ pub struct HeartbeatArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+const EXAMPLES: &str = "\
+Examples:
+  mailroom heartbeat --max-idle 2h                 # every 15 minutes from a timer
+  mailroom heartbeat --json | jq .incidents        # for a monitoring system";
 
 pub async fn run(args: HeartbeatArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let now = Utc::now();

@@ -332,39 +332,42 @@ fn account_health(conn: &Connection, settings: &Settings, lookback: &str) -> Res
     }
     let mut out = Vec::new();
     for account in names {
-        let last_ok: Option<String> = prepare(
+        // The last good login; events of one second are ordered by id.
+        let last_ok: Option<(i64, String)> = prepare(
             conn,
-            "SELECT at FROM events WHERE kind = 'imap.login' AND account = ?1 AND status = 'ok' \
-             ORDER BY at DESC LIMIT 1",
+            "SELECT id, at FROM events WHERE kind = 'imap.login' AND account = ?1 AND status = 'ok' \
+             ORDER BY at DESC, id DESC LIMIT 1",
         )?
-        .query_row(
-                [&account],
-                |r| r.get(0),
-            )
-            .optional()?;
-        // Errors since the last good login (or in the lookback when there never was one).
-        let after = last_ok.clone().unwrap_or_else(|| lookback.to_string());
+        .query_row([&account], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+        // Errors since then (or within the lookback when there never was one).
+        let (after_id, after) = match &last_ok {
+            Some((id, at)) => (*id, at.clone()),
+            None => (0, lookback.to_string()),
+        };
         let mut failures = 0;
-        let mut last_error: Option<(String, Option<String>)> = None;
-        let mut stmt = prepare(conn, 
-            "SELECT at, detail_json FROM events WHERE kind = ?1 AND account = ?2 AND at > ?3 AND status = 'error' \
-             ORDER BY at DESC",
+        let mut last_error: Option<(i64, String, Option<String>)> = None;
+        let mut stmt = prepare(
+            conn,
+            "SELECT id, at, detail_json FROM events WHERE kind = ?1 AND account = ?2 AND at >= ?3 AND id > ?4 \
+             AND status = 'error'",
         )?;
         for kind in IMAP_KINDS {
-            let rows = stmt.query_map(params![kind, account, after], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+            let rows = stmt.query_map(params![kind, account, after, after_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             for row in rows {
-                let (at, detail) = row?;
+                let (id, at, detail) = row?;
                 failures += 1;
-                if last_error.as_ref().is_none_or(|(t, _)| at > *t) {
-                    last_error = Some((at, detail));
+                if last_error.as_ref().is_none_or(|(last, _, _)| id > *last) {
+                    last_error = Some((id, at, detail));
                 }
             }
         }
+        let last_login_ok_at = last_ok.map(|(_, at)| at);
         let (last_error_at, last_error) = match last_error {
-            Some((at, detail)) => (Some(at), Some(describe(detail.as_deref()).unwrap_or_else(|| "error".into()))),
+            Some((_, at, detail)) => (Some(at), Some(describe(detail.as_deref()).unwrap_or_else(|| "error".into()))),
             None => (None, None),
         };
-        out.push(AccountHealth { account, last_login_ok_at: last_ok, failures, last_error_at, last_error });
+        out.push(AccountHealth { account, last_login_ok_at, failures, last_error_at, last_error });
     }
     Ok(out)
 }
