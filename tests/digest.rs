@@ -345,6 +345,24 @@ fn markdown_shows_the_comparison_and_the_samples() {
 }
 
 #[test]
+fn table_lists_counts_samples_and_a_sparkline() {
+    let env = Env::new();
+    let inbox = sample_ledger(&env);
+    let mut args = vec!["digest", "--format", "table"];
+    args.extend_from_slice(&WINDOW);
+    let out = env.run(&args, b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = text.lines().find(|l| l.contains("New messages")).expect("a row for new messages");
+    let cells: Vec<&str> = row.split(['│', '┆']).map(str::trim).filter(|c| !c.is_empty()).collect();
+    assert_eq!(cells, ["New messages", "34", "18", "+16"], "{text}");
+    assert!(text.contains("P1 (escalated) shipping: URGENT: wholesale order #NW-47990 (PO-7781) still not delivered"), "{text}");
+    // Links stay on one line, whole, so a terminal can open them.
+    assert!(text.lines().any(|l| l.trim() == format!("https://support.example/review/m/{}", inbox.id("041"))), "{text}");
+    assert!(text.contains("Messages per day 2026-10-24 to 2026-11-06:         ▅█▇▆▇▆ (most: 11)"), "{text}");
+}
+
+#[test]
 fn notify_posts_the_digest_to_the_webhooks() {
     let env = Env::new();
     sample_ledger(&env);

@@ -88,14 +88,29 @@ fn review_link(base: &str, id: &str) -> String {
     format!("{}/m/{}", base.trim_end_matches('/'), id)
 }
 
-/// Parses a date or RFC 3339 time; a bare date means local midnight in `tz`.
-fn parse_time(text: &str, flag: &str, tz: Tz) -> Result<DateTime<Utc>> {
-    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return digest::local_midnight(day, tz);
+/// A bound of the window: a local date (its midnight in `tz`) or an RFC 3339 time.
+enum Bound {
+    Date(NaiveDate),
+    Time(DateTime<Utc>),
+}
+
+impl Bound {
+    fn parse(text: &str, flag: &str) -> Result<Bound> {
+        if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            return Ok(Bound::Date(day));
+        }
+        DateTime::parse_from_rfc3339(text).map(|t| Bound::Time(t.with_timezone(&Utc))).map_err(|_| {
+            UsageError(format!("{flag} {text}: expected YYYY-MM-DD, an RFC 3339 time or (for --since) a duration like 24h"))
+                .into()
+        })
     }
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| UsageError(format!("{flag} {text}: expected YYYY-MM-DD, an RFC 3339 time or (for --since) a duration like 24h")).into())
+
+    fn at(&self, tz: Tz) -> Result<DateTime<Utc>> {
+        match self {
+            Bound::Date(d) => digest::local_midnight(*d, tz),
+            Bound::Time(t) => Ok(*t),
+        }
+    }
 }
 
 /// The window the flags describe.
@@ -105,20 +120,26 @@ fn window(args: &DigestArgs, tz: Tz, now: DateTime<Utc>) -> Result<Window> {
             .map_err(|_| UsageError(format!("--date {d}: expected YYYY-MM-DD")))?;
         return Window::day(day, tz);
     }
-    let end = match &args.until {
-        Some(u) => parse_time(u, "--until", tz)?,
+    let until = args.until.as_deref().map(|u| Bound::parse(u, "--until")).transpose()?;
+    let end = match &until {
+        Some(b) => b.at(tz)?,
         None => now,
     };
     let since = args.since.as_deref().unwrap_or("24h");
-    let start = match duration::parse(since) {
-        Ok(span) => end - span,
-        Err(e) => parse_time(since, "--since", tz)
-            .map_err(|_| UsageError(format!("--since: {e}; or give a date, YYYY-MM-DD")))?,
+    let window = match duration::parse(since) {
+        Ok(span) => Window::last(span, end),
+        Err(e) => match Bound::parse(since, "--since").map_err(|_| UsageError(format!("--since: {e}; or give a date, YYYY-MM-DD")))? {
+            Bound::Date(first) => match until {
+                Some(Bound::Date(last)) if first < last => Window::days(first, last, tz)?,
+                _ => Window::between(digest::local_midnight(first, tz)?, end),
+            },
+            Bound::Time(start) => Window::between(start, end),
+        },
     };
-    if start >= end {
+    if window.start >= window.end {
         return Err(UsageError(format!("--since {since} is not before the end of the window")).into());
     }
-    Ok(Window::between(start, end))
+    Ok(window)
 }
 
 pub async fn run(args: DigestArgs, ctx: &mut Ctx) -> Result<Outcome> {
@@ -224,19 +245,20 @@ fn table(d: &Digest) -> String {
     if d.urgent.is_empty() {
         out.push_str("Needs attention: no P1 or P2 messages.\n");
     } else {
+        // A list rather than a table: a review link that wraps cannot be clicked.
         out.push_str("Needs attention:\n");
-        let mut t = output::table(vec!["prio", "category", "subject", "sender", "draft", "review"]);
         for s in &d.urgent {
-            t.add_row(vec![
-                format!("{}{}", s.priority.as_deref().unwrap_or("?"), if s.escalate { " ⚑" } else { "" }),
-                s.category.clone().unwrap_or_default(),
+            out.push_str(&format!(
+                "  {}{} {}: {}\n      from {}, draft {}\n      {}\n",
+                s.priority.as_deref().unwrap_or("?"),
+                if s.escalate { " (escalated)" } else { "" },
+                s.category.as_deref().unwrap_or("uncategorised"),
                 one_line(&s.subject),
                 one_line(&s.sender),
-                s.draft_state.clone().unwrap_or_else(|| "none".into()),
-                s.link.clone(),
-            ]);
+                s.draft_state.as_deref().unwrap_or("none"),
+                s.link
+            ));
         }
-        out.push_str(&format!("{t}\n"));
     }
     let values: Vec<i64> = d.volume.iter().map(|v| v.messages).collect();
     if let (Some(first), Some(last)) = (d.volume.first(), d.volume.last()) {

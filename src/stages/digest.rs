@@ -40,35 +40,40 @@ pub const CHART_DAYS: u64 = 14;
 pub struct Window {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
-    /// A local calendar day (`--date`): its previous window is the day before, which is not
-    /// always 24 hours long (daylight saving time).
-    pub day: Option<NaiveDate>,
+    /// Whole local calendar days `[first, end)` (`--date`, or `--since`/`--until` dates): the
+    /// previous window is as many calendar days before, which are not always 24 hours long
+    /// (daylight saving time).
+    pub days: Option<(NaiveDate, NaiveDate)>,
 }
 
 impl Window {
-    /// The `span` before `now`.
-    pub fn last(span: TimeDelta, now: DateTime<Utc>) -> Window {
-        Window { start: now - span, end: now, day: None }
+    /// The `span` before `end`.
+    pub fn last(span: TimeDelta, end: DateTime<Utc>) -> Window {
+        Window { start: end - span, end, days: None }
     }
 
     /// One calendar day in the team's time zone.
     pub fn day(day: NaiveDate, tz: Tz) -> Result<Window> {
-        let next = day.checked_add_days(Days::new(1)).context("date out of range")?;
-        Ok(Window { start: local_midnight(day, tz)?, end: local_midnight(next, tz)?, day: Some(day) })
+        Window::days(day, day.checked_add_days(Days::new(1)).context("date out of range")?, tz)
+    }
+
+    /// The calendar days from `first` up to (not including) `end`, in the team's time zone.
+    pub fn days(first: NaiveDate, end: NaiveDate, tz: Tz) -> Result<Window> {
+        Ok(Window { start: local_midnight(first, tz)?, end: local_midnight(end, tz)?, days: Some((first, end)) })
     }
 
     pub fn between(start: DateTime<Utc>, end: DateTime<Utc>) -> Window {
-        Window { start, end, day: None }
+        Window { start, end, days: None }
     }
 
-    /// The window just before this one, of the same length (or the previous calendar day).
+    /// The window just before this one: as many calendar days, or the same length of time.
     pub fn previous(&self, tz: Tz) -> Result<Window> {
-        if let Some(day) = self.day {
-            let before = day.checked_sub_days(Days::new(1)).context("date out of range")?;
-            return Window::day(before, tz);
+        if let Some((first, end)) = self.days {
+            let n = u64::try_from((end - first).num_days()).context("window ends before it starts")?;
+            return Window::days(first.checked_sub_days(Days::new(n)).context("date out of range")?, first, tz);
         }
         let span = self.end - self.start;
-        Ok(Window { start: self.start - span, end: self.start, day: None })
+        Ok(Window { start: self.start - span, end: self.start, days: None })
     }
 
     fn bounds(&self) -> (String, String) {
@@ -284,7 +289,9 @@ fn current(stage: &str) -> String {
 
 /// Builds the digest of `window` as of `now`.
 pub fn build(ledger: &Ledger, window: &Window, settings: &Settings<'_>, now: DateTime<Utc>) -> Result<Digest> {
-    let conn = ledger.conn();
+    // One read transaction: every figure comes from the same snapshot while timers write.
+    let snapshot = ledger.conn().unchecked_transaction()?;
+    let conn: &Connection = &snapshot;
     let previous_window = window.previous(settings.tz)?;
     let verdicts = verdict_counts(conn, window)?;
     let counts = counts(conn, window, &verdicts)?;
@@ -320,19 +327,16 @@ pub fn build(ledger: &Ledger, window: &Window, settings: &Settings<'_>, now: Dat
 }
 
 fn info(w: &Window, tz: Tz) -> WindowInfo {
-    let (s, e) = (w.start.with_timezone(&tz), w.end.with_timezone(&tz));
-    let local = |t: &DateTime<Tz>| t.format("%Y-%m-%d %H:%M").to_string();
-    let whole_days = s.time() == chrono::NaiveTime::MIN && e.time() == chrono::NaiveTime::MIN;
-    let label = match w.day {
-        Some(d) => d.to_string(),
-        None if whole_days => {
-            // The end is exclusive: 3 to 7 November at midnight is "3 – 6 November".
-            let last = (e - TimeDelta::hours(1)).date_naive();
-            if last == s.date_naive() { last.to_string() } else { format!("{} – {last}", s.date_naive()) }
-        }
-        None => format!("{} – {}", local(&s), local(&e)),
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let label = match w.days {
+        // The end is exclusive: the days from 3 to 7 November are "3 – 6 November".
+        Some((first, end)) => match end.pred_opt().filter(|last| *last > first) {
+            Some(last) => format!("{first} – {last}"),
+            None => first.to_string(),
+        },
+        None => format!("{} – {}", local(w.start), local(w.end)),
     };
-    WindowInfo { start: stamp(w.start), end: stamp(w.end), local_start: local(&s), local_end: local(&e), label }
+    WindowInfo { start: stamp(w.start), end: stamp(w.end), local_start: local(w.start), local_end: local(w.end), label }
 }
 
 /// Current filter verdicts of the messages that arrived, every known verdict listed.
@@ -387,7 +391,7 @@ fn counts(conn: &Connection, w: &Window, verdicts: &[NameCount]) -> Result<Count
         auto_sent: one("SELECT COUNT(*) FROM drafts WHERE sent_at >= ?1 AND sent_at < ?2 AND decided_by = 'policy'")?,
         handled: one("SELECT COUNT(*) FROM drafts WHERE decided_at >= ?1 AND decided_at < ?2 AND +state = 'handled'")?,
         rejected: one("SELECT COUNT(*) FROM drafts WHERE decided_at >= ?1 AND decided_at < ?2 AND +state = 'rejected'")?,
-        failed: one("SELECT COUNT(*) FROM drafts WHERE state = 'failed' AND updated_at >= ?1 AND updated_at < ?2")?,
+        failed: one("SELECT COUNT(*) FROM drafts WHERE +state = 'failed' AND updated_at >= ?1 AND updated_at < ?2")?,
     })
 }
 
@@ -626,6 +630,13 @@ mod tests {
         let last = Window::last(TimeDelta::hours(24), t("2026-11-21T10:00:00Z"));
         let prev = last.previous(berlin).unwrap();
         assert_eq!((stamp(prev.start), stamp(prev.end)), ("2026-11-19T10:00:00Z".into(), "2026-11-20T10:00:00Z".into()));
+        // A week across the change: the week before starts at midnight too, not at 01:00.
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let week = Window::days(day(1), day(8), berlin).unwrap();
+        let prev = week.previous(berlin).unwrap();
+        assert_eq!((stamp(prev.start), stamp(prev.end)), ("2026-10-24T22:00:00Z".into(), "2026-10-31T23:00:00Z".into()));
+        assert_eq!(info(&prev, berlin).label, "2026-10-25 – 2026-10-31");
+        assert_eq!(info(&last, berlin).label, "2026-11-20 11:00 – 2026-11-21 11:00");
     }
 
     #[test]

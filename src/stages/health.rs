@@ -169,7 +169,9 @@ fn http_status(v: &Value) -> Option<i64> {
 
 /// Reads the ledger and decides which incidents are open now. Changes nothing.
 pub fn check(ledger: &Ledger, settings: &Settings, now: DateTime<Utc>) -> Result<Health> {
-    let conn = ledger.conn();
+    // One read transaction: one consistent snapshot while timers write.
+    let snapshot = ledger.conn().unchecked_transaction()?;
+    let conn: &Connection = &snapshot;
     let lookback = stamp(now - TimeDelta::days(LOOKBACK_DAYS));
     let last_triage_at: Option<String> =
         prepare(conn, "SELECT created_at FROM stage_results WHERE stage = 'triage' ORDER BY created_at DESC LIMIT 1")?

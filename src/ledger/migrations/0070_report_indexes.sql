@@ -7,9 +7,10 @@ ALTER TABLE messages ADD COLUMN arrived_at TEXT
     GENERATED ALWAYS AS (min(coalesce(date_utc, fetched_at), fetched_at)) VIRTUAL;
 CREATE INDEX messages_arrived ON messages(arrived_at);
 
--- Drafts first written, and decisions, within a window.
+-- Drafts first written, decided, or last changed (a failed send) within a window.
 CREATE INDEX drafts_created ON drafts(created_at);
 CREATE INDEX drafts_decided ON drafts(decided_at);
+CREATE INDEX drafts_updated ON drafts(updated_at);
 
 -- The latest IMAP events of one account (heartbeat's consecutive-failure check).
 CREATE INDEX events_kind_account ON events(kind, account, at);
