@@ -168,6 +168,7 @@ pub struct Counts {
     /// Replies sent by the auto-send policy, without a person.
     pub auto_sent: i64,
     pub handled: i64,
+    /// Rejected by a person (a draft superseded by a newer one is not counted).
     pub rejected: i64,
     /// Drafts whose sending failed (and that are still failed).
     pub failed: i64,
@@ -390,7 +391,12 @@ fn counts(conn: &Connection, w: &Window, verdicts: &[NameCount]) -> Result<Count
         sent: one("SELECT COUNT(*) FROM drafts WHERE sent_at >= ?1 AND sent_at < ?2")?,
         auto_sent: one("SELECT COUNT(*) FROM drafts WHERE sent_at >= ?1 AND sent_at < ?2 AND decided_by = 'policy'")?,
         handled: one("SELECT COUNT(*) FROM drafts WHERE decided_at >= ?1 AND decided_at < ?2 AND +state = 'handled'")?,
-        rejected: one("SELECT COUNT(*) FROM drafts WHERE decided_at >= ?1 AND decided_at < ?2 AND +state = 'rejected'")?,
+        // Not the drafts the draft stage rejected itself when it wrote a newer one.
+        rejected: one(&format!(
+            "SELECT COUNT(*) FROM drafts WHERE decided_at >= ?1 AND decided_at < ?2 AND +state = 'rejected' \
+             AND decided_by IS NOT '{}'",
+            crate::stages::draft::store::ACTOR
+        ))?,
         failed: one("SELECT COUNT(*) FROM drafts WHERE +state = 'failed' AND updated_at >= ?1 AND updated_at < ?2")?,
     })
 }
@@ -675,6 +681,10 @@ mod tests {
         add_draft(&mut ledger, "da", "a", "2026-11-02T09:30:00Z");
         add_draft(&mut ledger, "db", "b", "2026-11-02T11:00:00Z");
         add_draft(&mut ledger, "dold", "old", "2026-11-01T13:00:00Z");
+        // The draft stage replaced an earlier draft of "b": not a rejection anyone made.
+        add_draft(&mut ledger, "db0", "b", "2026-11-02T10:30:00Z");
+        ledger.transition_draft("db0", crate::ledger::DraftState::Rejected, crate::stages::draft::store::ACTOR, None, None).unwrap();
+        ledger.conn().execute("UPDATE drafts SET decided_at = '2026-11-02T11:00:00Z' WHERE id = 'db0'", []).unwrap();
         ledger.transition_draft("da", crate::ledger::DraftState::Approved, "alice", None, None).unwrap();
         ledger.transition_draft("da", crate::ledger::DraftState::Sending, "send", None, None).unwrap();
         ledger.transition_draft("da", crate::ledger::DraftState::Sent, "send", None, None).unwrap();
@@ -693,7 +703,8 @@ mod tests {
         assert_eq!((d.counts.passed, d.counts.dropped, d.counts.triaged), (2, 1, 2));
         assert_eq!((d.filter.filtered, d.filter.unfiltered, d.filter.model_calls_saved), (3, 1, 2));
         assert_eq!(d.filter.spam_ratio, Some(1.0 / 3.0));
-        assert_eq!((d.counts.drafted, d.counts.approved, d.counts.sent, d.counts.auto_sent), (2, 1, 1, 0));
+        assert_eq!((d.counts.drafted, d.counts.approved, d.counts.sent, d.counts.auto_sent), (3, 1, 1, 0));
+        assert_eq!(d.counts.rejected, 0);
         // "db" is pending at the end of the day, and so is yesterday's "dold" (35 hours old: overdue).
         assert_eq!(d.counts.pending, 2);
         assert_eq!(d.pending.overdue, 1);
@@ -702,7 +713,8 @@ mod tests {
         assert_eq!(cats, [("refund", 1), ("return", 1)]);
         let prios: Vec<(&str, i64)> = d.priorities.iter().map(|c| (c.name.as_str(), c.count)).collect();
         assert_eq!(prios, [("P1", 1), ("P2", 1), ("P3", 0), ("P4", 0)]);
-        assert_eq!(d.response.first_draft, Timing { count: 2, median_minutes: Some(45.0) });
+        // First drafts: "a" after 30 minutes, "b" after 30 (the superseded one counts as its first).
+        assert_eq!(d.response.first_draft, Timing { count: 2, median_minutes: Some(30.0) });
         assert_eq!(d.response.send, Timing { count: 1, median_minutes: Some(90.0) });
         let urgent: Vec<(&str, Option<&str>)> =
             d.urgent.iter().map(|s| (s.id.as_str(), s.priority.as_deref())).collect();
@@ -712,7 +724,7 @@ mod tests {
         assert_eq!(d.urgent[0].draft_state.as_deref(), Some("sent"));
         // The day before had one message, its draft, and "dold" pending at its end.
         assert_eq!((d.previous.new, d.previous.drafted, d.previous.pending), (1, 1, 1));
-        assert_eq!((d.change.new, d.change.drafted, d.change.pending), (3, 1, 1));
+        assert_eq!((d.change.new, d.change.drafted, d.change.pending), (3, 2, 1));
         assert_eq!(d.volume.len(), CHART_DAYS as usize);
         let last2: Vec<(&str, i64, i64)> =
             d.volume[12..].iter().map(|v| (v.date.as_str(), v.messages, v.dropped)).collect();
