@@ -119,7 +119,7 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l format -d '
 json\t''
 markdown\t''
 html\t''"
-complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l deliver -d 'Where the digest goes: stdout, the [notify] webhooks (Markdown), or e-mail (HTML with a text part) through an account\'s SMTP settings' -r -f -a "stdout\t''
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l deliver -d 'Where the digest goes: stdout, the [notify] webhooks (a short text), or e-mail (HTML with a Markdown text part) through an account\'s SMTP settings' -r -f -a "stdout\t''
 notify\t''
 email\t''"
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l to -d 'Recipient of --deliver email; repeatable' -r

@@ -379,7 +379,9 @@ fn notify_posts_the_digest_to_the_webhooks() {
     assert_eq!(posts[0]["type"], "mailroom.digest");
     assert_eq!(posts[0]["title"], "Northwind Goods digest 2026-11-03 – 2026-11-06: 34 new, 3 pending, 3 sent");
     assert_eq!(posts[0]["data"]["counts"]["new"], 34);
-    assert!(posts[0]["text"].as_str().unwrap().contains("| New messages | 34 | 18 | +16 |"));
+    let text = posts[0]["text"].as_str().unwrap();
+    assert!(text.contains("New 34 (+16) · dropped 9 (+2) · drafted 7 (+4) · sent 3 (+2) (auto 1)"), "{text}");
+    assert!(text.contains("- P1 shipping: URGENT: wholesale order #NW-47990 (PO-7781) still not delivered"), "{text}");
     assert_eq!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'notify.post' AND status = 'ok'"), 1);
 
     // A webhook that refuses: exit 1, the error names the webhook and not its URL.

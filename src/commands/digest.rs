@@ -41,8 +41,8 @@ pub struct DigestArgs {
     /// The same as --format json
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
-    /// Where the digest goes: stdout, the [notify] webhooks (Markdown), or e-mail (HTML with a
-    /// text part) through an account's SMTP settings
+    /// Where the digest goes: stdout, the [notify] webhooks (a short text), or e-mail (HTML
+    /// with a Markdown text part) through an account's SMTP settings
     #[arg(long, value_enum, value_name = "WHERE", default_value_t = Deliver::Stdout)]
     pub deliver: Deliver,
     /// Recipient of --deliver email; repeatable
@@ -187,7 +187,7 @@ pub async fn run(args: DigestArgs, ctx: &mut Ctx) -> Result<Outcome> {
         Deliver::Notify => {
             deliver::webhooks(&config)?;
             let title = render::title(&d);
-            let text = render::markdown(&d);
+            let text = render::chat(&d);
             let report = Report { kind: "digest", title: &title, text: &text, data: &data };
             let run_id = ctx.run_id();
             let results = deliver::to_webhooks(&config, ctx.ledger()?, run_id, &report).await;

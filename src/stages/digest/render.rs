@@ -173,6 +173,57 @@ pub fn markdown(d: &Digest) -> String {
     out
 }
 
+/// A compact plain-text digest for group chats, which render Markdown tables poorly or not at
+/// all: headline figures with their change, pending reviews, the urgent samples with plain
+/// links (every chat turns those into links), and the sparkline.
+pub fn chat(d: &Digest) -> String {
+    let (c, ch) = (&d.counts, &d.change);
+    let with = |n: i64, delta: i64| if delta == 0 { n.to_string() } else { format!("{n} ({})", signed(delta)) };
+    let mut out = format!("Compared with {}.\n", d.previous_window.label);
+    out.push_str(&format!(
+        "New {} · dropped {} · drafted {} · sent {} (auto {}) · handled {} · rejected {} · failed {}\n",
+        with(c.new, ch.new),
+        with(c.dropped, ch.dropped),
+        with(c.drafted, ch.drafted),
+        with(c.sent, ch.sent),
+        c.auto_sent,
+        c.handled,
+        c.rejected,
+        c.failed
+    ));
+    out.push_str(&format!("Pending review: {}\n", pending_line(d)));
+    out.push_str(&format!(
+        "Median time to first draft {}, to send {}\n",
+        minutes(d.response.first_draft.median_minutes),
+        minutes(d.response.send.median_minutes)
+    ));
+    out.push_str(&format!("Filter: {}\n", filter_line(d)));
+    let top: Vec<String> = d.categories.iter().take(5).map(|c| format!("{} {}", c.name, c.count)).collect();
+    if !top.is_empty() {
+        out.push_str(&format!("Categories: {}\n", top.join(", ")));
+    }
+    let prios: Vec<String> = d.priorities.iter().map(|p| format!("{} {}", p.name, p.count)).collect();
+    out.push_str(&format!("Priorities: {}\n", prios.join(", ")));
+    if !d.urgent.is_empty() {
+        out.push_str("Needs attention:\n");
+    }
+    for s in &d.urgent {
+        let subject: String = s.subject.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        out.push_str(&format!(
+            "- {} {}: {} ({}, draft {})\n  {}\n",
+            s.priority.as_deref().unwrap_or("?"),
+            s.category.as_deref().unwrap_or("uncategorised"),
+            subject,
+            s.sender,
+            s.draft_state.as_deref().unwrap_or("none"),
+            s.link
+        ));
+    }
+    let values: Vec<i64> = d.volume.iter().map(|v| v.messages).collect();
+    out.push_str(&format!("Last {} days: {}\n", values.len(), sparkline(&values)));
+    out
+}
+
 /// The title of a digest message (chat title, e-mail subject).
 pub fn title(d: &Digest) -> String {
     format!("{} digest {}: {} new, {} pending, {} sent", d.team, d.window.label, d.counts.new, d.counts.pending, d.counts.sent)
@@ -319,6 +370,15 @@ mod tests {
                 .map(|i| DayVolume { date: format!("2026-10-{:02}", 19 + i), messages: i % 5, dropped: (i % 5).min(1) })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn chat_text_is_short_and_links_are_plain() {
+        let text = chat(&digest());
+        assert!(text.contains("New 5 (-2) · dropped 0 · drafted 0 · sent 2 (auto 0)"), "{text}");
+        assert!(text.contains("\n  http://127.0.0.1:8025/m/m1?t=1.ab\n"), "{text}");
+        assert!(!text.contains("|---"), "no tables: {text}");
+        assert!(text.len() < 1500, "{} bytes", text.len());
     }
 
     #[test]
