@@ -151,9 +151,10 @@ fn sample_ledger(env: &Env) -> Inbox {
             Rejected { at: m, .. } | Handled { at: m, .. } => {
                 set("UPDATE drafts SET decided_at = ?2, updated_at = ?2 WHERE id = ?1", &[&at(*m)])
             }
-            Sent { approved, sent, .. } => {
-                set("UPDATE drafts SET decided_at = ?2, sent_at = ?3, updated_at = ?3 WHERE id = ?1", &[&at(*approved), &at(*sent)])
-            }
+            Sent { approved, sent, .. } => set(
+                "UPDATE drafts SET decided_at = ?2, sent_at = ?3, updated_at = ?3 WHERE id = ?1",
+                &[&at(*approved), &at(*sent)],
+            ),
             SentAt { approved, sent, .. } => {
                 set("UPDATE drafts SET decided_at = ?2, sent_at = ?3, updated_at = ?3 WHERE id = ?1", &[approved, sent])
             }
@@ -175,11 +176,23 @@ enum Next {
 }
 
 fn add(ledger: &mut Ledger, id: &str, stage: Stage, summary: &str, result: &Value, at: &str) {
-    let r = NewResult { message: id, stage, summary, backend: "test", model: "labels", prompt_version: "1", result, run_id: None };
+    let r = NewResult {
+        message: id,
+        stage,
+        summary,
+        backend: "test",
+        model: "labels",
+        prompt_version: "1",
+        result,
+        run_id: None,
+    };
     ledger.write(|tx| add_result(tx, &r)).unwrap();
     ledger
         .conn()
-        .execute("UPDATE stage_results SET created_at = ?3 WHERE message = ?1 AND stage = ?2", rusqlite::params![id, stage.as_str(), at])
+        .execute(
+            "UPDATE stage_results SET created_at = ?3 WHERE message = ?1 AND stage = ?2",
+            rusqlite::params![id, stage.as_str(), at],
+        )
         .unwrap();
 }
 
@@ -192,7 +205,11 @@ fn digest_json(env: &Env, args: &[&str]) -> Value {
 }
 
 fn pairs(list: &Value) -> Vec<(String, i64)> {
-    list.as_array().unwrap().iter().map(|c| (c["name"].as_str().unwrap().to_string(), c["count"].as_i64().unwrap())).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap().to_string(), c["count"].as_i64().unwrap()))
+        .collect()
 }
 
 fn owned(list: &[(&str, i64)]) -> Vec<(String, i64)> {
@@ -235,7 +252,16 @@ fn every_figure_of_a_window_of_the_sample_inbox() {
     let f = &d["filter"];
     assert_eq!(
         pairs(&f["verdicts"]),
-        owned(&[("pass", 25), ("spam", 3), ("blank", 1), ("test", 1), ("autoreply", 2), ("bounce", 1), ("bulk", 1), ("duplicate", 0)])
+        owned(&[
+            ("pass", 25),
+            ("spam", 3),
+            ("blank", 1),
+            ("test", 1),
+            ("autoreply", 2),
+            ("bounce", 1),
+            ("bulk", 1),
+            ("duplicate", 0)
+        ])
     );
     assert_eq!((f["filtered"].as_i64(), f["unfiltered"].as_i64()), (Some(34), Some(0)));
     assert!((f["spam_ratio"].as_f64().unwrap() - 3.0 / 34.0).abs() < 1e-9);
@@ -251,8 +277,15 @@ fn every_figure_of_a_window_of_the_sample_inbox() {
     assert_eq!(
         pairs(&d["categories"]),
         owned(&[
-            ("shipping", 6), ("complaint", 5), ("payment", 3), ("refund", 3), ("address_change", 2),
-            ("product", 2), ("return", 2), ("cancellation", 1), ("other", 1)
+            ("shipping", 6),
+            ("complaint", 5),
+            ("payment", 3),
+            ("refund", 3),
+            ("address_change", 2),
+            ("product", 2),
+            ("return", 2),
+            ("cancellation", 1),
+            ("other", 1)
         ])
     );
     assert_eq!(pairs(&d["priorities"]), owned(&[("P1", 4), ("P2", 10), ("P3", 8), ("P4", 3)]));
@@ -299,7 +332,9 @@ fn every_figure_of_a_window_of_the_sample_inbox() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| (v["date"].as_str().unwrap().to_string(), v["messages"].as_i64().unwrap(), v["dropped"].as_i64().unwrap()))
+        .map(|v| {
+            (v["date"].as_str().unwrap().to_string(), v["messages"].as_i64().unwrap(), v["dropped"].as_i64().unwrap())
+        })
         .collect();
     let mut expected: Vec<(String, i64, i64)> = (24..=31).map(|d| (format!("2026-10-{d}"), 0, 0)).collect();
     for (day, n, dropped) in [(1, 7, 2), (2, 11, 5), (3, 9, 2), (4, 8, 2), (5, 9, 2), (6, 8, 3)] {
@@ -317,7 +352,10 @@ fn a_calendar_day_is_compared_with_the_day_before() {
     assert_eq!(d["window"]["end"], "2026-11-06T16:00:00Z");
     assert_eq!(d["window"]["label"], "2026-11-06");
     assert_eq!(d["previous_window"]["label"], "2026-11-05");
-    assert_eq!((d["counts"]["new"].as_i64(), d["previous"]["new"].as_i64(), d["change"]["new"].as_i64()), (Some(8), Some(9), Some(-1)));
+    assert_eq!(
+        (d["counts"]["new"].as_i64(), d["previous"]["new"].as_i64(), d["change"]["new"].as_i64()),
+        (Some(8), Some(9), Some(-1))
+    );
     assert_eq!(d["counts"]["dropped"], 3);
     // Only 051 (P1) arrived on the 6th among the urgent ones.
     let urgent: Vec<&str> = d["urgent"].as_array().unwrap().iter().map(|s| s["priority"].as_str().unwrap()).collect();
@@ -356,9 +394,15 @@ fn table_lists_counts_samples_and_a_sparkline() {
     let row = text.lines().find(|l| l.contains("New messages")).expect("a row for new messages");
     let cells: Vec<&str> = row.split(['│', '┆']).map(str::trim).filter(|c| !c.is_empty()).collect();
     assert_eq!(cells, ["New messages", "34", "18", "+16"], "{text}");
-    assert!(text.contains("P1 (escalated) shipping: URGENT: wholesale order #NW-47990 (PO-7781) still not delivered"), "{text}");
+    assert!(
+        text.contains("P1 (escalated) shipping: URGENT: wholesale order #NW-47990 (PO-7781) still not delivered"),
+        "{text}"
+    );
     // Links stay on one line, whole, so a terminal can open them.
-    assert!(text.lines().any(|l| l.trim() == format!("https://support.example/review/m/{}", inbox.id("041"))), "{text}");
+    assert!(
+        text.lines().any(|l| l.trim() == format!("https://support.example/review/m/{}", inbox.id("041"))),
+        "{text}"
+    );
     assert!(text.contains("Messages per day 2026-10-24 to 2026-11-06:         ▅█▇▆▇▆ (most: 11)"), "{text}");
 }
 

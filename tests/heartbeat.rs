@@ -22,7 +22,9 @@ fn message(ledger: &mut Ledger, id: &str, fetched_minutes_ago: i64) {
     let mut rec = Record::new(id);
     rec.account = "support".into();
     ledger
-        .write(|tx| insert_message(tx, &NewMessage { record: &rec, raw: id.as_bytes(), raw_sha256: id }, None).map(|_| ()))
+        .write(|tx| {
+            insert_message(tx, &NewMessage { record: &rec, raw: id.as_bytes(), raw_sha256: id }, None).map(|_| ())
+        })
         .unwrap();
     ledger
         .conn()
@@ -158,7 +160,9 @@ fn an_undelivered_alert_is_retried_on_the_next_run() {
     env.write_config(&hook.config());
     let ledger = Ledger::open(&env.ledger()).unwrap();
     for _ in 0..3 {
-        ledger.event(&Event::new("model.call", "error").detail(json!({"status": 401, "error": "invalid api key"}))).unwrap();
+        ledger
+            .event(&Event::new("model.call", "error").detail(json!({"status": 401, "error": "invalid api key"})))
+            .unwrap();
     }
     hook.answer(503);
     let (code, err) = heartbeat(&env, &[]);
@@ -181,7 +185,18 @@ fn status_json_for_monitoring() {
     let out = env.run(&["heartbeat", "--json"], b"");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let status: Value = serde_json::from_slice(&out.stdout).unwrap();
-    for key in ["status", "checked_at", "max_idle", "last_triage_at", "last_fetch", "waiting_for_triage", "accounts", "model", "reviews", "incidents"] {
+    for key in [
+        "status",
+        "checked_at",
+        "max_idle",
+        "last_triage_at",
+        "last_fetch",
+        "waiting_for_triage",
+        "accounts",
+        "model",
+        "reviews",
+        "incidents",
+    ] {
         assert!(status.get(key).is_some(), "missing {key}: {status}");
     }
     assert_eq!(status["status"], "healthy");

@@ -46,10 +46,18 @@ pub fn payload(flavour: &str, report: &Report<'_>) -> Value {
     let body = truncate(report.text, MAX_CHAT_BYTES);
     match flavour {
         "slack" | "mattermost" => json!({ "text": format!("*{}*\n{}", report.title, body) }),
-        "wecom" => json!({ "msgtype": "markdown", "markdown": { "content": format!("**{}**\n{}", report.title, body) } }),
-        "feishu" | "lark" => json!({ "msg_type": "text", "content": { "text": format!("{}\n{}", report.title, body) } }),
-        "dingtalk" => json!({ "msgtype": "markdown", "markdown": { "title": report.title, "text": format!("### {}\n{}", report.title, body) } }),
-        _ => json!({ "type": format!("mailroom.{}", report.kind), "title": report.title, "text": report.text, "data": report.data }),
+        "wecom" => {
+            json!({ "msgtype": "markdown", "markdown": { "content": format!("**{}**\n{}", report.title, body) } })
+        }
+        "feishu" | "lark" => {
+            json!({ "msg_type": "text", "content": { "text": format!("{}\n{}", report.title, body) } })
+        }
+        "dingtalk" => {
+            json!({ "msgtype": "markdown", "markdown": { "title": report.title, "text": format!("### {}\n{}", report.title, body) } })
+        }
+        _ => {
+            json!({ "type": format!("mailroom.{}", report.kind), "title": report.title, "text": report.text, "data": report.data })
+        }
     }
 }
 
@@ -66,7 +74,12 @@ pub fn webhooks(config: &Config) -> Result<&[WebhookConfig], ConfigError> {
 
 /// Posts `report` to every configured webhook; returns (webhook name, outcome) per webhook and
 /// records each post as a `notify.post` event. Errors never contain the URL (it holds a token).
-pub async fn to_webhooks(config: &Config, ledger: &Ledger, run_id: Option<i64>, report: &Report<'_>) -> Vec<(String, Result<()>)> {
+pub async fn to_webhooks(
+    config: &Config,
+    ledger: &Ledger,
+    run_id: Option<i64>,
+    report: &Report<'_>,
+) -> Vec<(String, Result<()>)> {
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
         .user_agent(concat!("mailroom/", env!("CARGO_PKG_VERSION")))
@@ -75,7 +88,12 @@ pub async fn to_webhooks(config: &Config, ledger: &Ledger, run_id: Option<i64>, 
         Ok(c) => c,
         Err(e) => {
             let msg = format!("cannot build the HTTP client: {}", e.without_url());
-            return config.notify.webhooks.iter().map(|w| (w.name.clone(), Err(anyhow::anyhow!(msg.clone())))).collect();
+            return config
+                .notify
+                .webhooks
+                .iter()
+                .map(|w| (w.name.clone(), Err(anyhow::anyhow!(msg.clone()))))
+                .collect();
         }
     };
     let mut out = Vec::new();

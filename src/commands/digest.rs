@@ -100,8 +100,10 @@ impl Bound {
             return Ok(Bound::Date(day));
         }
         DateTime::parse_from_rfc3339(text).map(|t| Bound::Time(t.with_timezone(&Utc))).map_err(|_| {
-            UsageError(format!("{flag} {text}: expected YYYY-MM-DD, an RFC 3339 time or (for --since) a duration like 24h"))
-                .into()
+            UsageError(format!(
+                "{flag} {text}: expected YYYY-MM-DD, an RFC 3339 time or (for --since) a duration like 24h"
+            ))
+            .into()
         })
     }
 
@@ -128,7 +130,9 @@ fn window(args: &DigestArgs, tz: Tz, now: DateTime<Utc>) -> Result<Window> {
     let since = args.since.as_deref().unwrap_or("24h");
     let window = match duration::parse(since) {
         Ok(span) => Window::last(span, end),
-        Err(e) => match Bound::parse(since, "--since").map_err(|_| UsageError(format!("--since: {e}; or give a date, YYYY-MM-DD")))? {
+        Err(e) => match Bound::parse(since, "--since")
+            .map_err(|_| UsageError(format!("--since: {e}; or give a date, YYYY-MM-DD")))?
+        {
             Bound::Date(first) => match until {
                 Some(Bound::Date(last)) if first < last => Window::days(first, last, tz)?,
                 _ => Window::between(digest::local_midnight(first, tz)?, end),
@@ -203,8 +207,15 @@ pub async fn run(args: DigestArgs, ctx: &mut Ctx) -> Result<Outcome> {
                 return Err(UsageError("--deliver email needs at least one --to ADDRESS".into()).into());
             }
             let html = render::html(&d)?;
-            deliver::by_email(&config, args.account.as_deref(), &args.to, &render::title(&d), &render::markdown(&d), &html)
-                .await?;
+            deliver::by_email(
+                &config,
+                args.account.as_deref(),
+                &args.to,
+                &render::title(&d),
+                &render::markdown(&d),
+                &html,
+            )
+            .await?;
             ctx.info(format!("digest e-mailed to {}", args.to.join(", ")));
         }
     }
@@ -213,10 +224,8 @@ pub async fn run(args: DigestArgs, ctx: &mut Ctx) -> Result<Outcome> {
 
 /// The digest as terminal tables.
 fn table(d: &Digest) -> String {
-    let mut out = format!(
-        "{} digest: {} ({}), compared with {}\n",
-        d.team, d.window.label, d.timezone, d.previous_window.label
-    );
+    let mut out =
+        format!("{} digest: {} ({}), compared with {}\n", d.team, d.window.label, d.timezone, d.previous_window.label);
     let mut t = output::table(vec!["", "this window", "previous", "change"]);
     for ((label, now), (_, before)) in d.counts.rows().into_iter().zip(d.previous.rows()) {
         t.add_row(vec![label.to_string(), now.to_string(), before.to_string(), render::signed(now - before)]);
@@ -238,7 +247,12 @@ fn table(d: &Digest) -> String {
         let cell = |list: &[digest::NameCount], name: bool| {
             list.get(i).map(|c| if name { c.name.clone() } else { c.count.to_string() }).unwrap_or_default()
         };
-        t.add_row(vec![cell(&d.categories, true), cell(&d.categories, false), cell(&d.priorities, true), cell(&d.priorities, false)]);
+        t.add_row(vec![
+            cell(&d.categories, true),
+            cell(&d.categories, false),
+            cell(&d.priorities, true),
+            cell(&d.priorities, false),
+        ]);
     }
     right_align(&mut t, &[1, 3]);
     out.push_str(&format!("{t}\n"));
@@ -298,7 +312,8 @@ mod tests {
     }
 
     fn w(args: &[&str], tz: &str) -> Result<Window> {
-        let t = T::try_parse_from(std::iter::once("digest").chain(args.iter().copied())).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let t = T::try_parse_from(std::iter::once("digest").chain(args.iter().copied()))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let now = DateTime::parse_from_rfc3339("2026-11-21T10:00:00Z").unwrap().with_timezone(&Utc);
         window(&t.a, tz.parse().unwrap(), now)
     }
@@ -312,7 +327,10 @@ mod tests {
         let s = |a: &[&str]| span(&w(a, "Europe/Berlin").unwrap());
         assert_eq!(s(&[]), ("2026-11-20T10:00:00+00:00".into(), "2026-11-21T10:00:00+00:00".into()));
         assert_eq!(s(&["--since", "7d"]).0, "2026-11-14T10:00:00+00:00");
-        assert_eq!(s(&["--date", "2026-11-20"]), ("2026-11-19T23:00:00+00:00".into(), "2026-11-20T23:00:00+00:00".into()));
+        assert_eq!(
+            s(&["--date", "2026-11-20"]),
+            ("2026-11-19T23:00:00+00:00".into(), "2026-11-20T23:00:00+00:00".into())
+        );
         assert_eq!(
             s(&["--since", "2026-11-01", "--until", "2026-11-08"]),
             ("2026-10-31T23:00:00+00:00".into(), "2026-11-07T23:00:00+00:00".into())
@@ -322,7 +340,9 @@ mod tests {
 
     #[test]
     fn bad_windows_are_usage_errors() {
-        for args in [&["--since", "2x"][..], &["--since", "yesterday"], &["--date", "20.11.2026"], &["--since", "2026-11-22"]] {
+        for args in
+            [&["--since", "2x"][..], &["--since", "yesterday"], &["--date", "20.11.2026"], &["--since", "2026-11-22"]]
+        {
             let err = w(args, "UTC").unwrap_err();
             assert_eq!(crate::error::exit_code_for(&err), 2, "{args:?}: {err:#}");
         }

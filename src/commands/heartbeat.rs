@@ -131,7 +131,10 @@ fn table(h: &Health) -> String {
     }
     t.add_row(vec![
         "model, last hour".to_string(),
-        format!("{} calls, {} errors, {} rate-limited", h.model.calls_last_hour, h.model.errors_last_hour, h.model.rate_limited_last_hour),
+        format!(
+            "{} calls, {} errors, {} rate-limited",
+            h.model.calls_last_hour, h.model.errors_last_hour, h.model.rate_limited_last_hour
+        ),
     ]);
     t.add_row(vec![
         format!("reviews (SLA {}h)", h.reviews.sla_hours),

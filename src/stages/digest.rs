@@ -369,9 +369,7 @@ fn counts_of(conn: &Connection, w: &Window) -> Result<Counts> {
 
 fn counts(conn: &Connection, w: &Window, verdicts: &[NameCount]) -> Result<Counts> {
     let (start, end) = w.bounds();
-    let one = |sql: &str| -> Result<i64> {
-        Ok(prepare(conn, sql)?.query_row(params![start, end], |r| r.get(0))?)
-    };
+    let one = |sql: &str| -> Result<i64> { Ok(prepare(conn, sql)?.query_row(params![start, end], |r| r.get(0))?) };
     let passed = verdicts.iter().find(|v| v.name == "pass").map_or(0, |v| v.count);
     let filtered: i64 = verdicts.iter().map(|v| v.count).sum();
     Ok(Counts {
@@ -384,10 +382,8 @@ fn counts(conn: &Connection, w: &Window, verdicts: &[NameCount]) -> Result<Count
         ))?,
         drafted: one("SELECT COUNT(*) FROM drafts WHERE created_at >= ?1 AND created_at < ?2")?,
         pending: pending_at_end(conn, w)?.len() as i64,
-        approved: one(
-            "SELECT COUNT(*) FROM drafts WHERE decided_at >= ?1 AND decided_at < ?2 \
-             AND decided_by IS NOT 'policy' AND +state IN ('approved', 'sending', 'sent', 'failed')",
-        )?,
+        approved: one("SELECT COUNT(*) FROM drafts WHERE decided_at >= ?1 AND decided_at < ?2 \
+             AND decided_by IS NOT 'policy' AND +state IN ('approved', 'sending', 'sent', 'failed')")?,
         sent: one("SELECT COUNT(*) FROM drafts WHERE sent_at >= ?1 AND sent_at < ?2")?,
         auto_sent: one("SELECT COUNT(*) FROM drafts WHERE sent_at >= ?1 AND sent_at < ?2 AND decided_by = 'policy'")?,
         handled: one("SELECT COUNT(*) FROM drafts WHERE decided_at >= ?1 AND decided_at < ?2 AND +state = 'handled'")?,
@@ -547,10 +543,13 @@ fn volume(conn: &Connection, w: &Window, tz: Tz) -> Result<Vec<DayVolume>> {
     let last_day = (w.end - TimeDelta::seconds(1)).with_timezone(&tz).date_naive();
     let first_day = last_day.checked_sub_days(Days::new(CHART_DAYS - 1)).context("date out of range")?;
     let mut count = prepare(conn, "SELECT COUNT(*) FROM messages WHERE arrived_at >= ?1 AND arrived_at < ?2")?;
-    let mut dropped = prepare(conn, &format!(
-        "SELECT COUNT(*) FROM messages m {} WHERE m.arrived_at >= ?1 AND m.arrived_at < ?2 AND s.summary <> 'pass'",
-        current("filter")
-    ))?;
+    let mut dropped = prepare(
+        conn,
+        &format!(
+            "SELECT COUNT(*) FROM messages m {} WHERE m.arrived_at >= ?1 AND m.arrived_at < ?2 AND s.summary <> 'pass'",
+            current("filter")
+        ),
+    )?;
     let mut out = Vec::with_capacity(CHART_DAYS as usize);
     let mut day = first_day;
     while day <= last_day {
@@ -600,7 +599,16 @@ mod tests {
     }
 
     fn result<'a>(id: &'a str, stage: Stage, summary: &'a str, json: &'a serde_json::Value) -> NewResult<'a> {
-        NewResult { message: id, stage, summary, backend: "t", model: "t", prompt_version: "1", result: json, run_id: None }
+        NewResult {
+            message: id,
+            stage,
+            summary,
+            backend: "t",
+            model: "t",
+            prompt_version: "1",
+            result: json,
+            run_id: None,
+        }
     }
 
     fn add_draft(ledger: &mut Ledger, id: &str, message: &str, created: &str) {
@@ -632,15 +640,24 @@ mod tests {
         assert_eq!(stamp(w.start), "2026-10-24T22:00:00Z");
         assert_eq!(stamp(w.end), "2026-10-25T23:00:00Z");
         let prev = w.previous(berlin).unwrap();
-        assert_eq!((stamp(prev.start), stamp(prev.end)), ("2026-10-23T22:00:00Z".into(), "2026-10-24T22:00:00Z".into()));
+        assert_eq!(
+            (stamp(prev.start), stamp(prev.end)),
+            ("2026-10-23T22:00:00Z".into(), "2026-10-24T22:00:00Z".into())
+        );
         let last = Window::last(TimeDelta::hours(24), t("2026-11-21T10:00:00Z"));
         let prev = last.previous(berlin).unwrap();
-        assert_eq!((stamp(prev.start), stamp(prev.end)), ("2026-11-19T10:00:00Z".into(), "2026-11-20T10:00:00Z".into()));
+        assert_eq!(
+            (stamp(prev.start), stamp(prev.end)),
+            ("2026-11-19T10:00:00Z".into(), "2026-11-20T10:00:00Z".into())
+        );
         // A week across the change: the week before starts at midnight too, not at 01:00.
         let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
         let week = Window::days(day(1), day(8), berlin).unwrap();
         let prev = week.previous(berlin).unwrap();
-        assert_eq!((stamp(prev.start), stamp(prev.end)), ("2026-10-24T22:00:00Z".into(), "2026-10-31T23:00:00Z".into()));
+        assert_eq!(
+            (stamp(prev.start), stamp(prev.end)),
+            ("2026-10-24T22:00:00Z".into(), "2026-10-31T23:00:00Z".into())
+        );
         assert_eq!(info(&prev, berlin).label, "2026-10-25 – 2026-10-31");
         assert_eq!(info(&last, berlin).label, "2026-11-20 11:00 – 2026-11-21 11:00");
     }
@@ -683,7 +700,15 @@ mod tests {
         add_draft(&mut ledger, "dold", "old", "2026-11-01T13:00:00Z");
         // The draft stage replaced an earlier draft of "b": not a rejection anyone made.
         add_draft(&mut ledger, "db0", "b", "2026-11-02T10:30:00Z");
-        ledger.transition_draft("db0", crate::ledger::DraftState::Rejected, crate::stages::draft::store::ACTOR, None, None).unwrap();
+        ledger
+            .transition_draft(
+                "db0",
+                crate::ledger::DraftState::Rejected,
+                crate::stages::draft::store::ACTOR,
+                None,
+                None,
+            )
+            .unwrap();
         ledger.conn().execute("UPDATE drafts SET decided_at = '2026-11-02T11:00:00Z' WHERE id = 'db0'", []).unwrap();
         ledger.transition_draft("da", crate::ledger::DraftState::Approved, "alice", None, None).unwrap();
         ledger.transition_draft("da", crate::ledger::DraftState::Sending, "send", None, None).unwrap();

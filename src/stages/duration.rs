@@ -18,9 +18,8 @@ impl std::error::Error for DurationError {}
 
 /// Parses "24h", "7d", "90m", "2h30m", "45s", "2w" into a positive duration.
 pub fn parse(text: &str) -> Result<chrono::TimeDelta, DurationError> {
-    let bad = |why: &str| {
-        DurationError(format!("invalid duration {text:?}: {why} (expected e.g. 90m, 24h, 7d, 2h30m)"))
-    };
+    let bad =
+        |why: &str| DurationError(format!("invalid duration {text:?}: {why} (expected e.g. 90m, 24h, 7d, 2h30m)"));
     let s = text.trim();
     if s.is_empty() {
         return Err(bad("empty"));
@@ -44,10 +43,7 @@ pub fn parse(text: &str) -> Result<chrono::TimeDelta, DurationError> {
             return Err(bad(&format!("a number must come before {c:?}")));
         }
         let n: i64 = digits.parse().map_err(|_| bad("number too large"))?;
-        total = n
-            .checked_mul(unit_secs)
-            .and_then(|part| total.checked_add(part))
-            .ok_or_else(|| bad("too large"))?;
+        total = n.checked_mul(unit_secs).and_then(|part| total.checked_add(part)).ok_or_else(|| bad("too large"))?;
         digits.clear();
     }
     if !digits.is_empty() {

@@ -284,23 +284,18 @@ fn last_fetch(conn: &Connection) -> Result<Option<RunInfo>> {
             "SELECT command, started_at, ended_at, status, error FROM runs WHERE command = ?1 \
              ORDER BY started_at DESC, id DESC LIMIT 1",
         )?
-        .query_row(
-                [command],
-                |r| {
-                    Ok(RunInfo {
-                        command: r.get(0)?,
-                        started_at: r.get(1)?,
-                        ended_at: r.get(2)?,
-                        status: r.get(3)?,
-                        error: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?;
-        if let Some(run) = run {
-            if latest.as_ref().is_none_or(|l| run.started_at > l.started_at) {
-                latest = Some(run);
-            }
+        .query_row([command], |r| {
+            Ok(RunInfo {
+                command: r.get(0)?,
+                started_at: r.get(1)?,
+                ended_at: r.get(2)?,
+                status: r.get(3)?,
+                error: r.get(4)?,
+            })
+        })
+        .optional()?;
+        if let Some(run) = run.filter(|r| latest.as_ref().is_none_or(|l| r.started_at > l.started_at)) {
+            latest = Some(run);
         }
     }
     Ok(latest)
@@ -319,7 +314,8 @@ fn waiting(conn: &Connection, lookback: &str) -> Result<Waiting> {
 fn account_health(conn: &Connection, settings: &Settings, lookback: &str) -> Result<Vec<AccountHealth>> {
     let mut names = settings.accounts.clone();
     if names.is_empty() {
-        let mut stmt = prepare(conn, 
+        let mut stmt = prepare(
+            conn,
             "SELECT DISTINCT account FROM events INDEXED BY events_kind_at WHERE kind = ?1 AND at >= ?2 AND account IS NOT NULL",
         )?;
         for kind in IMAP_KINDS {
@@ -355,7 +351,8 @@ fn account_health(conn: &Connection, settings: &Settings, lookback: &str) -> Res
              AND status = 'error'",
         )?;
         for kind in IMAP_KINDS {
-            let rows = stmt.query_map(params![kind, account, after, after_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let rows =
+                stmt.query_map(params![kind, account, after, after_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             for row in rows {
                 let (id, at, detail) = row?;
                 failures += 1;
@@ -394,7 +391,8 @@ fn model_health(conn: &Connection, settings: &Settings, now: DateTime<Utc>) -> R
     }
     let mut consecutive_failures = 0;
     let mut last_error = None;
-    let mut stmt = prepare(conn, 
+    let mut stmt = prepare(
+        conn,
         "SELECT status, detail_json FROM events WHERE kind = 'model.call' AND at >= ?1 ORDER BY at DESC, id DESC LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![day_ago, settings.failure_threshold.max(1)], |r| {
@@ -419,10 +417,7 @@ fn review_health(conn: &Connection, settings: &Settings, now: DateTime<Utc>) -> 
         conn,
         "SELECT COUNT(*), COALESCE(SUM(created_at < ?1), 0), MIN(created_at) FROM drafts WHERE state = 'pending'",
     )?
-    .query_row(
-        [cutoff],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    .query_row([cutoff], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(ReviewHealth { pending, overdue, sla_hours: settings.sla_hours, oldest_pending_at })
 }
 
@@ -487,7 +482,12 @@ pub fn changes(ledger: &mut Ledger, health: &mut Health, now: DateTime<Utc>) -> 
                 Some(l) => format!("recovered after {l}; it was: {}", incident.summary),
                 None => format!("recovered; it was: {}", incident.summary),
             };
-            notices.push(Notice { kind: NoticeKind::Recovered, title: title(NoticeKind::Recovered, &incident), text, incident });
+            notices.push(Notice {
+                kind: NoticeKind::Recovered,
+                title: title(NoticeKind::Recovered, &incident),
+                text,
+                incident,
+            });
         }
         Ok(notices)
     })
@@ -535,18 +535,32 @@ mod tests {
     fn message(ledger: &mut Ledger, id: &str, fetched_at: &str) {
         let rec = Record::new(id);
         ledger
-            .write(|tx| insert_message(tx, &NewMessage { record: &rec, raw: id.as_bytes(), raw_sha256: id }, None).map(|_| ()))
+            .write(|tx| {
+                insert_message(tx, &NewMessage { record: &rec, raw: id.as_bytes(), raw_sha256: id }, None).map(|_| ())
+            })
             .unwrap();
         ledger.conn().execute("UPDATE messages SET fetched_at = ?2 WHERE id = ?1", params![id, fetched_at]).unwrap();
     }
 
     fn result(ledger: &mut Ledger, id: &str, stage: Stage, summary: &str, at: &str) {
         let json = serde_json::json!({});
-        let r = NewResult { message: id, stage, summary, backend: "t", model: "t", prompt_version: "1", result: &json, run_id: None };
+        let r = NewResult {
+            message: id,
+            stage,
+            summary,
+            backend: "t",
+            model: "t",
+            prompt_version: "1",
+            result: &json,
+            run_id: None,
+        };
         ledger.write(|tx| add_result(tx, &r)).unwrap();
         ledger
             .conn()
-            .execute("UPDATE stage_results SET created_at = ?3 WHERE message = ?1 AND stage = ?2", params![id, stage.as_str(), at])
+            .execute(
+                "UPDATE stage_results SET created_at = ?3 WHERE message = ?1 AND stage = ?2",
+                params![id, stage.as_str(), at],
+            )
             .unwrap();
     }
 
@@ -615,7 +629,11 @@ mod tests {
         event_at(&ledger, login("error"), "2026-11-21T08:00:00Z");
         event_at(&ledger, login("ok"), "2026-11-21T08:05:00Z");
         event_at(&ledger, Event::new("imap.connect", "ok").account("support"), "2026-11-21T08:10:00Z");
-        event_at(&ledger, login("error").detail(serde_json::json!({"error": "AUTHENTICATIONFAILED"})), "2026-11-21T08:10:01Z");
+        event_at(
+            &ledger,
+            login("error").detail(serde_json::json!({"error": "AUTHENTICATIONFAILED"})),
+            "2026-11-21T08:10:01Z",
+        );
         event_at(&ledger, login("error"), "2026-11-21T08:15:00Z");
         event_at(&ledger, login("ok").account("sales"), "2026-11-21T08:15:00Z");
         let now = t("2026-11-21T09:00:00Z");
@@ -637,7 +655,8 @@ mod tests {
     fn model_failures_in_a_row_and_429_storms_alert() {
         let ledger = Ledger::open_in_memory().unwrap();
         let now = t("2026-11-21T10:00:00Z");
-        let call = |status: &str, code: i64| Event::new("model.call", status).detail(serde_json::json!({"status": code}));
+        let call =
+            |status: &str, code: i64| Event::new("model.call", status).detail(serde_json::json!({"status": code}));
         event_at(&ledger, call("ok", 200), "2026-11-21T09:00:00Z");
         event_at(&ledger, call("error", 401), "2026-11-21T09:01:00Z");
         event_at(&ledger, call("error", 401), "2026-11-21T09:02:00Z");
@@ -681,7 +700,9 @@ mod tests {
         assert!(check(&ledger, &settings(), t("2026-11-21T08:00:00Z")).unwrap().incidents.is_empty());
         let h = check(&ledger, &settings(), t("2026-11-21T10:00:00Z")).unwrap();
         assert_eq!(h.incidents.len(), 1);
-        assert!(h.incidents[0].summary.contains("1 of 1 pending reviews are older than the 24h SLA (oldest waiting 1d 1h)"));
+        assert!(
+            h.incidents[0].summary.contains("1 of 1 pending reviews are older than the 24h SLA (oldest waiting 1d 1h)")
+        );
     }
 
     #[test]

@@ -44,9 +44,8 @@ pub(crate) fn assert_indexed(conn: &Connection, sql: &str) {
         .unwrap();
     for step in &plan {
         let scanned = step.strip_prefix("SCAN ").map(|rest| rest.split(' ').next().unwrap_or(""));
-        let full_scan = scanned.is_some_and(|name| {
-            tables.iter().any(|t| t == name) || ["m", "s", "d", "x", "t"].contains(&name)
-        });
+        let full_scan =
+            scanned.is_some_and(|name| tables.iter().any(|t| t == name) || ["m", "s", "d", "x", "t"].contains(&name));
         // Walking one stage's index from its newest end for one row is a lookup, not a scan.
         let single_row = sql.trim_end().ends_with("LIMIT 1");
         let whole_stage = !single_row && (step.contains("(stage=?)") || step.contains("(kind=?)"));

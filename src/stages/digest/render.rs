@@ -226,7 +226,10 @@ pub fn chat(d: &Digest) -> String {
 
 /// The title of a digest message (chat title, e-mail subject).
 pub fn title(d: &Digest) -> String {
-    format!("{} digest {}: {} new, {} pending, {} sent", d.team, d.window.label, d.counts.new, d.counts.pending, d.counts.sent)
+    format!(
+        "{} digest {}: {} new, {} pending, {} sent",
+        d.team, d.window.label, d.counts.new, d.counts.pending, d.counts.sent
+    )
 }
 
 /// Geometry of the inline SVG bar chart.
@@ -341,14 +344,23 @@ mod tests {
             previous: Counts { new: 7, sent: 2, ..Default::default() },
             change: Counts { new: -2, ..Default::default() },
             filter: FilterFigures {
-                verdicts: vec![NameCount { name: "pass".into(), count: 4 }, NameCount { name: "spam".into(), count: 1 }],
+                verdicts: vec![
+                    NameCount { name: "pass".into(), count: 4 },
+                    NameCount { name: "spam".into(), count: 1 },
+                ],
                 filtered: 5,
                 unfiltered: 0,
                 spam_ratio: Some(0.2),
                 dropped: 1,
                 model_calls_saved: 2,
             },
-            pending: PendingFigures { count: 0, overdue: 0, sla_hours: 24, oldest_age_hours: None, median_age_hours: None },
+            pending: PendingFigures {
+                count: 0,
+                overdue: 0,
+                sla_hours: 24,
+                oldest_age_hours: None,
+                median_age_hours: None,
+            },
             categories: vec![NameCount { name: "refund".into(), count: 3 }],
             priorities: vec![NameCount { name: "P1".into(), count: 1 }],
             response: ResponseTimes {
