@@ -38,8 +38,8 @@ complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "draft" -d 'Add a 
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "notify" -d 'Post each record to the team\'s group chat, with a link to its review page.'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "review" -d 'Review drafts: interactive on a terminal, scriptable sub-actions (one JSON decision per line on stdout), or a web page (`review serve`). IDs are draft ids or message ids (a message id means its newest draft). Decisions are recorded in the ledger with who made them: --as, else MAILROOM_USER, else $USER'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "digest" -d 'Counts and samples over a window: new, pending, sent, handled, rejected, failed, filter verdicts, categories, response times, high-urgency samples'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "heartbeat" -d 'Check the ledger for silence and failures; exit 1 while alerting'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "digest" -d 'Counts and samples over a window: new, pending (with age), approved, sent, auto-sent, handled, rejected and failed; filter verdicts and spam ratio; categories and priorities; median time to first draft and to send; high-urgency samples with review links; the change against the previous window; messages per day for the last 14 days'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "heartbeat" -d 'Check the ledger for silence and failures; alert once per incident, say once when it is over, and exit 1 while alerting'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "export" -d 'Print messages from the ledger as records, with their current filter, triage and draft results, for reclassification and jq'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process, from config (for one timer)'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "cases" -d 'List and show service cases'
@@ -220,21 +220,35 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s q -l quiet -d
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l since -d 'Window ending now, e.g. 24h, 7d' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l since -d 'Start of the window: a duration back from --until (24h, 7d, 90m) or a local date (YYYY-MM-DD) or RFC 3339 time [default: 24h]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l until -d 'End of the window: a local date (YYYY-MM-DD, meaning its midnight) or RFC 3339 time [default: now]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l date -d 'One calendar day in the team\'s time zone, compared with the day before, e.g. 2026-11-20' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l format -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t''
+json\t''
+markdown\t''
+html\t''"
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l deliver -d 'Where the digest goes: stdout, the [notify] webhooks (a short text), or e-mail (HTML with a Markdown text part) through an account\'s SMTP settings' -r -f -a "stdout\t''
+notify\t''
+email\t''"
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l to -d 'Recipient of --deliver email; repeatable' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l account -d 'Account whose SMTP settings send --deliver email [default: the only account with smtp]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l samples -d 'How many high-urgency messages (P1, P2, escalated) to list' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l json -d 'The same as --format json'
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l max-idle -d 'Alert when no triage happened for this long while mail arrives, e.g. 2h' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l max-idle -d 'Alert when no triage happened for this long while mail waits, e.g. 2h, 90m [default: [heartbeat] max_idle, 2h]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l json -d 'Print the status object as JSON on stdout (for monitoring systems)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l since -d 'Messages dated on or after DATE (YYYY-MM-DD or RFC 3339)' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l until -d 'Messages dated before DATE' -r
@@ -311,8 +325,8 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_s
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "notify" -d 'Post each record to the team\'s group chat, with a link to its review page.'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "review" -d 'Review drafts: interactive on a terminal, scriptable sub-actions (one JSON decision per line on stdout), or a web page (`review serve`). IDs are draft ids or message ids (a message id means its newest draft). Decisions are recorded in the ledger with who made them: --as, else MAILROOM_USER, else $USER'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "digest" -d 'Counts and samples over a window: new, pending, sent, handled, rejected, failed, filter verdicts, categories, response times, high-urgency samples'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "heartbeat" -d 'Check the ledger for silence and failures; exit 1 while alerting'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "digest" -d 'Counts and samples over a window: new, pending (with age), approved, sent, auto-sent, handled, rejected and failed; filter verdicts and spam ratio; categories and priorities; median time to first draft and to send; high-urgency samples with review links; the change against the previous window; messages per day for the last 14 days'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "heartbeat" -d 'Check the ledger for silence and failures; alert once per incident, say once when it is over, and exit 1 while alerting'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "export" -d 'Print messages from the ledger as records, with their current filter, triage and draft results, for reclassification and jq'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process, from config (for one timer)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "cases" -d 'List and show service cases'
