@@ -3,3 +3,5 @@
 pub mod import;
 pub mod parse;
 pub mod quote;
+pub mod reply;
+pub mod smtp;
