@@ -85,6 +85,8 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
     if !args.eml.is_empty() {
         sources.push(Source::Eml(args.eml.clone()));
     }
+    // Open the ledger first: a bad ledger path is a config error before any reading starts.
+    ctx.ledger()?;
     let mut writer = RecordWriter::stdout(false);
     let progress = ctx.progress();
     let mut totals = crate::stages::ingest::IngestCounts::default();
