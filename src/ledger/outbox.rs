@@ -248,6 +248,17 @@ pub fn settle_unknown(conn: &Connection, id: &str, sent: bool, evidence: &str, r
     Ok(())
 }
 
+/// Drafts approved by the auto-send policy since `since` that are queued, in flight or sent:
+/// what counts against the daily cap.
+pub fn policy_sends_since(conn: &Connection, since: &str) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM drafts WHERE decided_by = 'policy' AND decided_at >= ?1 \
+         AND state IN ('approved', 'sending', 'sent')",
+        [since],
+        |r| r.get(0),
+    )?)
+}
+
 impl Ledger {
     pub fn outbox(&self, id: &str) -> Result<Option<OutboxRow>> {
         outbox(&self.conn, id)
@@ -292,15 +303,21 @@ impl Ledger {
         Ok(())
     }
 
-    /// Drafts approved by the auto-send policy since `since` that are queued, in flight or sent:
-    /// what counts against the daily cap.
+    /// Where `message` was last seen on `account`'s server: (mailbox, uidvalidity, uid).
+    pub fn location_of(&self, message: &str, account: &str) -> Result<Option<(String, u32, u32)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT mailbox, uidvalidity, uid FROM locations WHERE message = ?1 AND account = ?2 \
+                 ORDER BY seen_at DESC LIMIT 1",
+                params![message, account],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    }
+
     pub fn policy_sends_since(&self, since: &str) -> Result<i64> {
-        Ok(self.conn.query_row(
-            "SELECT COUNT(*) FROM drafts WHERE decided_by = 'policy' AND decided_at >= ?1 \
-             AND state IN ('approved', 'sending', 'sent')",
-            [since],
-            |r| r.get(0),
-        )?)
+        policy_sends_since(&self.conn, since)
     }
 }
 

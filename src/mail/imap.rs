@@ -354,6 +354,21 @@ impl ImapSession {
     }
 }
 
+/// Flags other than \Seen (send: `\Answered` on the message a reply went to).
+impl ImapSession {
+    /// Adds `flags` to the messages in `uid_set` of the selected mailbox.
+    pub async fn add_flags(&mut self, uid_set: &str, flags: &[&str]) -> Result<(), ImapError> {
+        let query = format!("+FLAGS.SILENT ({})", flags.join(" "));
+        let command = format!("UID STORE {uid_set} {query}");
+        let session = &mut self.session;
+        timed(&self.addr, &command, COMMAND_TIMEOUT, async move {
+            session.uid_store(uid_set, &query).await?.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        Ok(())
+    }
+}
+
 impl Connection {
     /// TCP connect, TLS (implicit or STARTTLS) with certificate verification, and the greeting.
     pub async fn open(cfg: &ImapConfig) -> Result<Connection, ImapError> {

@@ -76,6 +76,12 @@ pub fn reply_subject(subject: &str) -> String {
     if REPLY_PREFIX.is_match(&clean) { clean } else { format!("Re: {clean}").trim_end().to_string() }
 }
 
+/// CRLF line ends throughout (a bare LF is not a line end in SMTP, and a "." after one would
+/// escape dot-stuffing), without trailing blank lines: the transport adds the final CRLF.
+fn crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n").trim_end().replace('\n', "\r\n")
+}
+
 /// Control characters (CR, LF, tabs...) become spaces: header text is one line.
 fn single_line(s: &str) -> String {
     let replaced: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
@@ -127,6 +133,11 @@ pub fn from_domain(from: &str) -> Result<String> {
     Ok(mbox.email.domain().to_string())
 }
 
+/// The bare address of a From such as `Support <support@example.com>`.
+pub fn parse_address(from: &str) -> Result<String> {
+    Ok(parse_mailbox(from)?.email.to_string())
+}
+
 fn parse_mailbox(s: &str) -> Result<Mailbox> {
     Mailbox::from_str(s.trim()).map_err(|e| anyhow!("{e}"))
 }
@@ -169,13 +180,14 @@ pub fn build_reply(input: &ReplyInput<'_>) -> Result<BuiltReply> {
         let joined: Vec<String> = references.iter().map(|r| format!("<{r}>")).collect();
         builder = builder.references(joined.join(" "));
     }
-    let body = input.body.to_string();
-    let message = match (input.body_html, input.attachments.is_empty()) {
+    let body = crlf(input.body);
+    let html = input.body_html.map(crlf);
+    let message = match (html, input.attachments.is_empty()) {
         (None, true) => builder.singlepart(SinglePart::plain(body)),
-        (Some(html), true) => builder.multipart(MultiPart::alternative_plain_html(body, html.to_string())),
+        (Some(html), true) => builder.multipart(MultiPart::alternative_plain_html(body, html)),
         (html, false) => {
             let mut mixed = match html {
-                Some(h) => MultiPart::mixed().multipart(MultiPart::alternative_plain_html(body, h.to_string())),
+                Some(h) => MultiPart::mixed().multipart(MultiPart::alternative_plain_html(body, h)),
                 None => MultiPart::mixed().singlepart(SinglePart::plain(body)),
             };
             for a in input.attachments {
@@ -305,6 +317,25 @@ mod tests {
         // The subject survives as one header (decoded by the parser).
         let parsed = mail_parser::MessageParser::default().parse(&b.raw[..]).unwrap();
         assert_eq!(parsed.subject(), Some("Re: Hi Bcc: evil@attacker.example X-Injected: 1"));
+    }
+
+    #[test]
+    fn bodies_have_crlf_line_ends_only() {
+        let o = original();
+        let b = build_reply(&ReplyInput {
+            from: "support@example.test",
+            original: &o,
+            subject: "",
+            body: "line one\n.\nline three\r\nlast\n\n",
+            body_html: None,
+            attachments: &[],
+            message_id: "<id@example.test>",
+            envelope_bcc: &[],
+        })
+        .unwrap();
+        let text = String::from_utf8(b.raw).unwrap();
+        assert!(!text.replace("\r\n", "").contains('\n'), "bare LF in {text:?}");
+        assert!(text.ends_with("\r\n\r\nline one\r\n.\r\nline three\r\nlast\r\n"), "{text:?}");
     }
 
     #[test]

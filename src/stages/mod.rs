@@ -5,3 +5,4 @@
 
 pub mod ingest;
 pub mod progress;
+pub mod send;
