@@ -37,7 +37,7 @@ complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "classify" -d 'Add
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "notify" -d 'Post one message per record to the configured webhooks (Slack, WeCom, Feishu/Lark, DingTalk, generic JSON) with a link to its review page. Records pass through unchanged'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "review" -d 'Review pending drafts: interactive on a terminal, scriptable sub-actions, or a web page (`review serve`)'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once.'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "digest" -d 'Counts and samples over a window: new, pending, sent, handled, rejected, failed, filter verdicts, categories, response times, high-urgency samples'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "heartbeat" -d 'Check the ledger for silence and failures; exit 1 while alerting'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "export" -d 'Print messages from the ledger as records, with their current filter, triage and draft results, for reclassification and jq'
@@ -99,13 +99,18 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand review" -s q -l quiet 
 complete -c mailroom -n "__fish_mailroom_using_subcommand review" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand review" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand review" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l max -d 'Send at most N drafts this run, e.g. `--max 10`' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l rate -d 'SMTP transactions per minute, e.g. `--rate 10`; 0 = no limit [default: policy.rate_per_minute]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l draft -d 'Only this draft (repeatable); sent now even if a retry is scheduled later' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l account -d 'Send from this account when a message\'s own account has no SMTP (file imports), e.g. `--account support`' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l dry-run -d 'Print the exact messages instead of sending them'
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l dry-run -d 'Print each message (RFC 822, the `raw` key of each line; as plain text on a terminal) instead of sending it; changes nothing in the ledger'
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l auto -d 'Also send pending drafts that the auto-send policy allows (low risk, category in policy.categories, confidence ≥ policy.min_confidence, within policy.daily_cap), as actor `policy`; stops while policy.auto_send = false or policy.pause_file exists'
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l since -d 'Window ending now, e.g. 24h, 7d' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
@@ -197,7 +202,7 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_s
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "notify" -d 'Post one message per record to the configured webhooks (Slack, WeCom, Feishu/Lark, DingTalk, generic JSON) with a link to its review page. Records pass through unchanged'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "review" -d 'Review pending drafts: interactive on a terminal, scriptable sub-actions, or a web page (`review serve`)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once.'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "digest" -d 'Counts and samples over a window: new, pending, sent, handled, rejected, failed, filter verdicts, categories, response times, high-urgency samples'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "heartbeat" -d 'Check the ledger for silence and failures; exit 1 while alerting'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "export" -d 'Print messages from the ledger as records, with their current filter, triage and draft results, for reclassification and jq'

@@ -420,7 +420,13 @@ fn kill_9_during_a_batch_then_rerun_delivers_each_draft_exactly_once() {
             other => panic!("draft {d} ended {other} (seed {seed})"),
         }
     }
-    eprintln!("{sent} of {} sent without a human", drafts.len());
+    let released = t.env.count("SELECT COUNT(*) FROM events WHERE kind = 'draft.approved' AND actor = 'reconcile'");
+    let reconciled = t.env.count("SELECT COUNT(*) FROM events WHERE kind = 'send.reconciled'");
+    eprintln!(
+        "{sent} of {} sent without a human; {released} interrupted before transmission and resent, \
+         {reconciled} interrupted during transmission and looked up",
+        drafts.len()
+    );
     assert!(sent >= drafts.len() - 1, "more than one draft needed a human (seed {seed})");
     assert!(t.ledger().check_integrity().unwrap().is_empty());
 }
@@ -631,4 +637,26 @@ fn an_unreachable_server_leaves_drafts_approved() {
     assert_eq!(t.state(&draft), "approved");
     let attempts: i64 = t.env.db().query_row("SELECT attempts FROM drafts WHERE id = ?1", [&draft], |r| r.get(0)).unwrap();
     assert_eq!(attempts, 0, "a server that is down is not the draft's fault");
+}
+
+#[test]
+fn sigterm_finishes_the_draft_under_way_and_stops() {
+    use std::io::BufRead;
+    let t = Setup::new("");
+    let drafts: Vec<String> = (0..3).map(|i| t.approved("customer@shop.example", &unique(&format!("term{i}")))).collect();
+    let mut c = t.env.cmd(&["send", "--rate", "6"]);
+    c.env(PASSWORD_ENV, "secret").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["state"], "sent");
+    let started = Instant::now();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "it stops during the rate-limit wait");
+    assert_eq!(status.code(), Some(1), "a stopped batch is a partial run");
+    assert!(lines.next().is_none());
+    let states: Vec<String> = drafts.iter().map(|d| t.state(d)).collect();
+    assert_eq!(states, ["sent", "approved", "approved"]);
 }

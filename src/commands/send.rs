@@ -2,6 +2,8 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use clap::Args;
@@ -31,8 +33,9 @@ use crate::stages::send::{self, SendOptions, SendOutcome};
 ///   mailroom send --dry-run --max 1 | jq -r .raw
 ///   mailroom send --auto                   # plus what the auto-send policy allows
 ///   mailroom send --draft d3f2a1 --draft d77b00
-///   mailroom export --since 1d | mailroom send -
+///   mailroom export --state approved --category shipping | mailroom send -
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct SendArgs {
     /// Record files whose drafts to send (`-` for stdin) [default: the ledger's approved drafts]
     #[arg(value_name = "INPUT")]
@@ -78,6 +81,9 @@ pub async fn run(args: SendArgs, ctx: &mut Ctx) -> Result<Outcome> {
         Some(drafts_of_records(&args.inputs, ctx)?)
     };
     ctx.ledger()?;
+    // SIGINT/SIGTERM: finish the transaction under way, then stop (a second signal kills).
+    let stop = Arc::new(AtomicBool::new(false));
+    let listener = tokio::spawn(stop_on_signal(stop.clone()));
     let opts = SendOptions {
         actor: config::current_user(),
         dry_run: args.dry_run,
@@ -87,6 +93,7 @@ pub async fn run(args: SendArgs, ctx: &mut Ctx) -> Result<Outcome> {
         only,
         default_account: args.account.clone(),
         run_id: ctx.run_id(),
+        stop: Some(stop.clone()),
     };
     let plain = args.dry_run && std::io::stdout().is_terminal();
     // Flushed per line: each attempt is on stdout the moment it is in the ledger.
@@ -103,14 +110,16 @@ pub async fn run(args: SendArgs, ctx: &mut Ctx) -> Result<Outcome> {
         Ok(())
     };
     let ledger = ctx.ledger()?;
-    let summary = send::run_batch(&config, ledger, &opts, &mut emit).await?;
+    let summary = send::run_batch(&config, ledger, &opts, &mut emit).await;
+    listener.abort();
+    let summary = summary?;
     for note in &summary.notes {
         ctx.info(note);
     }
     for e in &summary.errors {
         ctx.error(e);
     }
-    if summary.failed_work() {
+    if summary.failed_work() || stop.load(Ordering::SeqCst) {
         ctx.mark_failed();
     }
     if summary.retry > 0 {
@@ -123,6 +132,21 @@ pub async fn run(args: SendArgs, ctx: &mut Ctx) -> Result<Outcome> {
     ctx.count("skipped", summary.skipped);
     ctx.count("previewed", summary.previewed);
     Ok(ctx.outcome())
+}
+
+async fn stop_on_signal(stop: Arc<AtomicBool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else { return };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    stop.store(true, Ordering::SeqCst);
+    // SAFETY: restoring the default disposition; no handler code of ours runs in signal context.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+    }
 }
 
 /// The draft of each record: its `draft.id`, or the newest draft of its message.

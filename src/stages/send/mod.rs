@@ -58,6 +58,8 @@ mod mailstore;
 pub mod policy;
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -100,6 +102,14 @@ pub struct SendOptions {
     /// Sending account for messages whose own account has no SMTP (file imports).
     pub default_account: Option<String>,
     pub run_id: Option<i64>,
+    /// Set (by a signal handler) to stop before the next draft; a transaction under way ends first.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl SendOptions {
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+    }
 }
 
 /// One line of `mailroom send` output: one attempt (or reconciliation, or preview).
@@ -269,6 +279,10 @@ impl<'a> Sender<'a> {
         let mut last_transaction: Option<Instant> = None;
         let mut done = 0usize;
         for candidate in candidates {
+            if opts.stopping() {
+                self.summary.note("stopped by a signal; the rest waits for the next run".into());
+                break;
+            }
             if opts.max.is_some_and(|m| done >= m) {
                 self.summary.note(format!("stopped after --max {done}; the rest waits for the next run"));
                 break;
@@ -299,7 +313,14 @@ impl<'a> Sender<'a> {
             if let Some(t) = last_transaction {
                 let wait = interval.saturating_sub(t.elapsed());
                 if !wait.is_zero() {
-                    tokio::time::sleep(wait).await;
+                    let until = Instant::now() + wait;
+                    while Instant::now() < until && !opts.stopping() {
+                        tokio::time::sleep(until.saturating_duration_since(Instant::now()).min(Duration::from_millis(100))).await;
+                    }
+                    if opts.stopping() {
+                        self.summary.note("stopped by a signal; the rest waits for the next run".into());
+                        break;
+                    }
                     // The pause file may have appeared while we waited.
                     if by_policy {
                         if let Some(why) = policy::stopped(self.config) {
@@ -309,8 +330,14 @@ impl<'a> Sender<'a> {
                     }
                 }
             }
-            if auto && !self.approve_by_policy(&draft)? {
-                continue;
+            if auto {
+                if let Some(why) = self.approve_by_policy(&draft)? {
+                    if opts.only.is_some() {
+                        let o = SendOutcome::new(&draft.id, &draft.message, "skipped", "policy").reason(why);
+                        self.emit(emit, o)?;
+                    }
+                    continue;
+                }
             }
             let actor = if by_policy { "policy" } else { opts.actor.as_str() };
             let o = self.send(&draft.id, actor, opts.default_account.as_deref()).await?;
@@ -361,11 +388,12 @@ impl<'a> Sender<'a> {
         Ok(out)
     }
 
-    /// pending → approved by `policy`, if today's cap allows; one transaction.
-    fn approve_by_policy(&mut self, draft: &DraftRow) -> Result<bool> {
+    /// pending → approved by `policy`, if the rules and today's cap allow (one transaction).
+    /// Returns why not, or None when it is approved.
+    fn approve_by_policy(&mut self, draft: &DraftRow) -> Result<Option<String>> {
         let reason = match policy::check(self.config, draft) {
             Ok(r) => r,
-            Err(_) => return Ok(false),
+            Err(rules) => return Ok(Some(format!("needs a human: {}", rules.join("; ")))),
         };
         let since = policy::day_start(&self.config.team.timezone, chrono::Utc::now());
         let cap = i64::from(self.config.policy.daily_cap);
@@ -378,16 +406,14 @@ impl<'a> Sender<'a> {
             Ok(true)
         });
         match approved {
-            Ok(true) => Ok(true),
+            Ok(true) => Ok(None),
             Ok(false) => {
-                self.summary.note(format!("the auto-send daily cap ({cap}) is reached; the rest waits for a human or tomorrow"));
-                Ok(false)
+                let why = format!("the auto-send daily cap ({cap}) is reached; the rest waits for a human or tomorrow");
+                self.summary.note(why.clone());
+                Ok(Some(why))
             }
             // Someone decided about it meanwhile: not ours any more.
-            Err(e) => {
-                tracing::info!("draft {}: not auto-approved: {e:#}", draft.id);
-                Ok(false)
-            }
+            Err(e) => Ok(Some(format!("{e:#}"))),
         }
     }
 
