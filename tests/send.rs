@@ -180,18 +180,24 @@ fn maildir_counts(user: &str) -> HashMap<String, usize> {
     counts
 }
 
-/// Waits (up to 10 s) for Postfix to hand `message_id` to Dovecot; returns the copies in
-/// the customer's Maildir, after a further moment for a duplicate to show up.
-fn delivered(message_id: &str) -> usize {
+/// Waits (up to 10 s) for Postfix to hand each message to Dovecot; returns the copies of
+/// each in the customer's Maildir, after a further moment for a duplicate to show up.
+fn delivered_each(message_ids: &[String]) -> Vec<usize> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        if maildir_counts("customer").contains_key(message_id) {
+        let counts = maildir_counts("customer");
+        if message_ids.iter().all(|m| counts.contains_key(m)) {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(300));
-    maildir_counts("customer").get(message_id).copied().unwrap_or(0)
+    let counts = maildir_counts("customer");
+    message_ids.iter().map(|m| counts.get(m).copied().unwrap_or(0)).collect()
+}
+
+fn delivered(message_id: &str) -> usize {
+    delivered_each(&[message_id.to_string()])[0]
 }
 
 fn imap_config(user: &str) -> ImapConfig {
@@ -399,10 +405,10 @@ fn kill_9_during_a_batch_then_rerun_delivers_each_draft_exactly_once() {
     assert!(kills >= 3, "the test should have killed some runs (seed {seed})");
 
     let mut sent = 0;
-    for d in &drafts {
+    let ids: Vec<String> = drafts.iter().map(|d| t.message_id(d)).collect();
+    let counts = delivered_each(&ids);
+    for ((d, mid), copies) in drafts.iter().zip(&ids).zip(counts) {
         let state = t.state(d);
-        let mid = t.message_id(d);
-        let copies = delivered(&mid);
         match state.as_str() {
             "sent" => {
                 sent += 1;
@@ -659,4 +665,28 @@ fn sigterm_finishes_the_draft_under_way_and_stops() {
     assert!(lines.next().is_none());
     let states: Vec<String> = drafts.iter().map(|d| t.state(d)).collect();
     assert_eq!(states, ["sent", "approved", "approved"]);
+}
+
+#[test]
+fn two_senders_at_once_deliver_each_draft_once() {
+    let t = Setup::new("");
+    let drafts: Vec<String> = (0..6).map(|i| t.approved("customer@shop.example", &unique(&format!("twin{i}")))).collect();
+    let spawn = || {
+        let mut c = t.env.cmd(&["send"]);
+        c.env(PASSWORD_ENV, "secret").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let sent: usize = [&a, &b]
+        .iter()
+        .map(|o| jsonl(&o.stdout).iter().filter(|l| l["state"] == "sent").count())
+        .sum();
+    assert_eq!(sent, drafts.len(), "{}\n{}", stderr(&a), stderr(&b));
+    let ids: Vec<String> = drafts.iter().map(|d| t.message_id(d)).collect();
+    assert_eq!(delivered_each(&ids), vec![1; drafts.len()]);
+    for d in &drafts {
+        assert_eq!(t.state(d), "sent");
+    }
+    assert!(t.ledger().check_integrity().unwrap().is_empty());
 }

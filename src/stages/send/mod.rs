@@ -43,8 +43,8 @@
 //! interrupted send; the proof comes from a copy the server makes in the same transaction:
 //! `bcc_self` (the reply is also delivered to the team's own address), or a provider that files
 //! submitted mail in Sent by itself (Gmail, Microsoft 365). With either, every interrupted send
-//! is resolved without a human unless the crash hit the few microseconds between step 4 and
-//! the server reading the final dot.
+//! is resolved without a human unless the crash hit the short moment between step 4 and the
+//! message reaching the server (then it was not delivered, and a human sees it as `failed`).
 //!
 //! # Auto-send
 //!
