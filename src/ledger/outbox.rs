@@ -45,10 +45,13 @@ pub struct Outgoing {
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
     pub id: String,
+    /// Boot id of the machine when the draft was claimed (see `claim`).
+    pub claim_boot: Option<String>,
     pub message: String,
     pub state: DraftState,
     pub send_stage: Option<SendStage>,
     pub out_message_id: Option<String>,
+    pub out_account: Option<String>,
     pub outgoing: Option<Outgoing>,
     pub attempts: i64,
     pub next_attempt_at: Option<String>,
@@ -60,7 +63,8 @@ pub struct OutboxRow {
 }
 
 const COLUMNS: &str = "id, message, state, send_stage, out_message_id, out_raw, out_envelope, out_account, \
-    out_source_sha256, attempts, next_attempt_at, smtp_response, copied_at, answered_at, decided_by, updated_at";
+    out_source_sha256, attempts, next_attempt_at, smtp_response, copied_at, answered_at, decided_by, updated_at, \
+    claim_boot";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     let state: String = r.get(2)?;
@@ -70,7 +74,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     let envelope: Option<String> = r.get(6)?;
     let account: Option<String> = r.get(7)?;
     let sha: Option<String> = r.get(8)?;
-    let outgoing = match (message_id.clone(), raw, envelope, account, sha) {
+    let outgoing = match (message_id.clone(), raw, envelope, account.clone(), sha) {
         (Some(message_id), Some(raw), Some(envelope), Some(account), Some(source_sha256)) => {
             Some(Outgoing { message_id, raw, envelope, account, source_sha256 })
         }
@@ -82,6 +86,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
         state: DraftState::parse(&state).unwrap_or(DraftState::Pending),
         send_stage: stage.as_deref().and_then(SendStage::parse),
         out_message_id: message_id,
+        out_account: account,
         outgoing,
         attempts: r.get(9)?,
         next_attempt_at: r.get(10)?,
@@ -90,6 +95,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
         answered_at: r.get(13)?,
         decided_by: r.get(14)?,
         updated_at: r.get(15)?,
+        claim_boot: r.get(16)?,
     })
 }
 
@@ -136,6 +142,11 @@ fn require(conn: &Connection, id: &str) -> Result<OutboxRow> {
     }
 }
 
+/// The kernel's id of the current boot, if the system has one.
+pub fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
 /// approved → sending with the outgoing message fixed. The Message-ID of an earlier attempt is
 /// never replaced: `out.message_id` must equal it.
 pub fn claim(conn: &Connection, id: &str, out: &Outgoing, actor: &str, run_id: Option<i64>) -> Result<()> {
@@ -148,14 +159,25 @@ pub fn claim(conn: &Connection, id: &str, out: &Outgoing, actor: &str, run_id: O
     transition(conn, id, DraftState::Sending, actor, None, run_id)?;
     conn.execute(
         "UPDATE drafts SET out_message_id = ?2, out_raw = ?3, out_envelope = ?4, out_account = ?5, \
-         out_source_sha256 = ?6, send_stage = 'claimed', updated_at = ?7 WHERE id = ?1",
-        params![id, out.message_id, out.raw, out.envelope, out.account, out.source_sha256, now()],
+         out_source_sha256 = ?6, send_stage = 'claimed', updated_at = ?7, claim_boot = ?8 WHERE id = ?1",
+        params![id, out.message_id, out.raw, out.envelope, out.account, out.source_sha256, now(), boot_id()],
     )?;
     Ok(())
 }
 
-/// Marks the point of no return: the message is about to be transmitted.
+/// Marks the point of no return: the message is about to be transmitted. Call it outside a
+/// transaction: it is committed with `synchronous = NORMAL` (no fsync), which a killed process
+/// cannot lose, so the moment of doubt before the message leaves is microseconds, not a disk
+/// flush. A power cut can lose it; `claim_boot` covers that case.
 pub fn mark_data(conn: &Connection, id: &str) -> Result<()> {
+    let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+    let result = mark_data_now(conn, id);
+    conn.execute_batch(&format!("PRAGMA synchronous = {sync}"))?;
+    result
+}
+
+fn mark_data_now(conn: &Connection, id: &str) -> Result<()> {
     let n = conn.execute(
         "UPDATE drafts SET send_stage = 'data', updated_at = ?2 WHERE id = ?1 AND state = 'sending' AND send_stage = 'claimed'",
         params![id, now()],
@@ -224,10 +246,11 @@ pub fn release_unsent(conn: &Connection, id: &str, actor: &str, reason: &str, ru
     Ok(())
 }
 
-/// A reconciliation verdict for an interrupted send: sent (found) or failed (for a human).
+/// A reconciliation verdict for an interrupted send whose outcome is unknown: sent (found) or
+/// failed (for a human).
 pub fn settle_unknown(conn: &Connection, id: &str, sent: bool, evidence: &str, run_id: Option<i64>) -> Result<()> {
     let row = require(conn, id)?;
-    if row.state != DraftState::Sending || row.send_stage != Some(SendStage::Data) {
+    if row.state != DraftState::Sending {
         bail!("draft {id} is not an interrupted send any more");
     }
     let to = if sent { DraftState::Sent } else { DraftState::Failed };
@@ -385,7 +408,7 @@ mod tests {
     fn retry_keeps_the_approval_and_counts_the_attempt() {
         let mut l = ledger();
         l.write(|tx| claim(tx, "d1", &out("<m@x>"), "bob", None)).unwrap();
-        l.write(|tx| mark_data(tx, "d1")).unwrap();
+        mark_data(l.conn(), "d1").unwrap();
         l.write(|tx| finish_retry(tx, "d1", &attempt("451 later"), "2030-01-01T00:00:00Z")).unwrap();
         let d = l.draft("d1").unwrap().unwrap();
         assert_eq!(d.state, DraftState::Approved);
@@ -400,7 +423,7 @@ mod tests {
     fn only_an_untransmitted_claim_can_be_released() {
         let mut l = ledger();
         l.write(|tx| claim(tx, "d1", &out("<m@x>"), "bob", None)).unwrap();
-        l.write(|tx| mark_data(tx, "d1")).unwrap();
+        mark_data(l.conn(), "d1").unwrap();
         assert!(l.write(|tx| release_unsent(tx, "d1", "bob", "x", None)).is_err());
         l.write(|tx| settle_unknown(tx, "d1", true, "found in Sent", None)).unwrap();
         assert_eq!(l.draft("d1").unwrap().unwrap().state, DraftState::Sent);
@@ -411,7 +434,7 @@ mod tests {
     fn sent_is_recorded_once_with_the_response() {
         let mut l = ledger();
         l.write(|tx| claim(tx, "d1", &out("<m@x>"), "bob", None)).unwrap();
-        l.write(|tx| mark_data(tx, "d1")).unwrap();
+        mark_data(l.conn(), "d1").unwrap();
         l.write(|tx| finish_sent(tx, "d1", &attempt("250 2.0.0 Ok: queued as X"))).unwrap();
         let d = l.draft("d1").unwrap().unwrap();
         assert_eq!(d.smtp_response.as_deref(), Some("250 2.0.0 Ok: queued as X"));

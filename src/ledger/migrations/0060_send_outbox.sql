@@ -3,6 +3,10 @@
 --   'claimed'  the message was not transmitted yet: a crash here is safe to retry;
 --   'data'     the message was (being) transmitted: the outcome is unknown until reconciled.
 ALTER TABLE drafts ADD COLUMN send_stage TEXT CHECK (send_stage IN ('claimed', 'data'));
+-- The machine's boot id at the claim: the 'data' mark is written without fsync (a process
+-- crash keeps it, a power cut may not), so after a reboot a 'claimed' draft is treated as
+-- unknown rather than as never transmitted.
+ALTER TABLE drafts ADD COLUMN claim_boot TEXT;
 -- The SMTP envelope ({"from": ..., "to": [...]}) and account fixed together with out_raw.
 ALTER TABLE drafts ADD COLUMN out_envelope TEXT;
 ALTER TABLE drafts ADD COLUMN out_account TEXT;

@@ -613,7 +613,7 @@ impl<'a> Sender<'a> {
             return self.outcome(id, actor);
         }
         // 4. The point of no return.
-        self.ledger.write(|tx| outbox::mark_data(tx, id))?;
+        outbox::mark_data(self.ledger.conn(), id)?;
         // 5. The message itself.
         let result = session.finish(&out.raw).await;
         let latency_ms = sent_at.elapsed().as_millis() as i64;
@@ -691,8 +691,11 @@ impl<'a> Sender<'a> {
         let orphans = self.ledger.sending_drafts()?;
         let run_id = self.run_id;
         let mut unknown = Vec::new();
+        let boot = outbox::boot_id();
         for o in orphans {
-            if o.send_stage == Some(SendStage::Data) {
+            // After a reboot, a missing "data" mark proves nothing (it was never flushed).
+            let same_boot = boot.is_some() && o.claim_boot == boot;
+            if o.send_stage == Some(SendStage::Data) || !same_boot {
                 unknown.push(o);
                 continue;
             }
@@ -703,7 +706,7 @@ impl<'a> Sender<'a> {
         drop(lock);
         let grace = self.config.policy.reconcile_after_secs as i64;
         for o in unknown {
-            let account = o.outgoing.as_ref().map(|f| f.account.clone()).unwrap_or_default();
+            let account = o.out_account.clone().unwrap_or_default();
             let mailboxes = lookup_mailboxes(self.config, &account);
             let message_id = o.out_message_id.clone().unwrap_or_default();
             let verdict = if mailboxes.is_empty() {
