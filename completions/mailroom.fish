@@ -34,7 +34,7 @@ complete -c mailroom -n "__fish_mailroom_needs_command" -s V -l version -d 'Prin
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "fetch" -d 'Fetch new messages, store them once in the ledger, and print one record per new message'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "filter" -d 'Give each record a verdict (pass, spam, blank, test, autoreply, bounce, bulk, duplicate) with reasons. Passing records go to stdout; the rest are kept in the ledger, where they can be rescued'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "classify" -d 'Add a `triage` object to each record: category, priority P1-P4, sentiment, language, confidence, escalation with reasons, and extracted entities'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in.'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "notify" -d 'Post one message per record to the configured webhooks (Slack, WeCom, Feishu/Lark, DingTalk, generic JSON) with a link to its review page. Records pass through unchanged'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "review" -d 'Review pending drafts: interactive on a terminal, scriptable sub-actions, or a web page (`review serve`)'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once.'
@@ -78,12 +78,17 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s q -l quie
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l backend -d 'Where the answer comes from: knowledge excerpts in templates (no network), or the [model] endpoint (answers only from the knowledge passages) [default: [draft] backend]' -r -f -a "template\t''
+model\t''"
+complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l knowledge -d 'Folder of Markdown policies and FAQ to ground drafts in, e.g. `--knowledge examples/knowledge` [default: [draft] knowledge_dir]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l templates -d 'Folder of `<category>.txt.j2` templates replacing the built-in ones [default: [draft] templates_dir]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l no-lookup -d 'Do not run the order-lookup hook (drafts then carry no order facts)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
@@ -199,7 +204,7 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_s
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "fetch" -d 'Fetch new messages, store them once in the ledger, and print one record per new message'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "filter" -d 'Give each record a verdict (pass, spam, blank, test, autoreply, bounce, bulk, duplicate) with reasons. Passing records go to stdout; the rest are kept in the ledger, where they can be rescued'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "classify" -d 'Add a `triage` object to each record: category, priority P1-P4, sentiment, language, confidence, escalation with reasons, and extracted entities'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in.'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "notify" -d 'Post one message per record to the configured webhooks (Slack, WeCom, Feishu/Lark, DingTalk, generic JSON) with a link to its review page. Records pass through unchanged'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "review" -d 'Review pending drafts: interactive on a terminal, scriptable sub-actions, or a web page (`review serve`)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once.'
