@@ -98,7 +98,17 @@ pub async fn run(args: SendArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let plain = args.dry_run && std::io::stdout().is_terminal();
     // Flushed per line: each attempt is on stdout the moment it is in the ledger.
     let mut writer = RecordWriter::stdout(true);
+    let quiet = ctx.global.quiet;
     let mut emit = |o: &SendOutcome| -> Result<()> {
+        // The line on stdout is for programs; a person reading the journal sees why here.
+        let why = o.reason.as_deref().or(o.smtp_response.as_deref()).unwrap_or("");
+        match o.state.as_str() {
+            "failed" => eprintln!("mailroom send: draft {} failed: {why}", o.draft),
+            "sending" => eprintln!("mailroom send: draft {}: outcome unknown: {why}", o.draft),
+            "approved" if !quiet => eprintln!("mailroom send: warning: draft {}: {why}; retry after {}", o.draft, o.next_attempt_at.as_deref().unwrap_or("?")),
+            "skipped" if !quiet => eprintln!("mailroom send: warning: draft {} skipped: {why}", o.draft),
+            _ => {}
+        }
         match (&o.raw, plain) {
             (Some(raw), true) => {
                 use std::io::Write;
@@ -121,9 +131,6 @@ pub async fn run(args: SendArgs, ctx: &mut Ctx) -> Result<Outcome> {
     }
     if summary.failed_work() || stop.load(Ordering::SeqCst) {
         ctx.mark_failed();
-    }
-    if summary.retry > 0 {
-        ctx.warn(format!("{} drafts hit a temporary failure and will be retried", summary.retry));
     }
     ctx.count("sent", summary.sent);
     ctx.count("failed", summary.failed);
