@@ -46,12 +46,6 @@ pub enum SmtpError {
 }
 
 impl SmtpError {
-    pub fn phase(&self) -> Phase {
-        match self {
-            SmtpError::Rejected { phase, .. } | SmtpError::Io { phase, .. } => *phase,
-            SmtpError::Setup(_) => Phase::Connect,
-        }
-    }
     /// A 5xx answer: retrying the same thing will not help.
     pub fn is_permanent(&self) -> bool {
         matches!(self, SmtpError::Rejected { code, .. } if *code >= 500)

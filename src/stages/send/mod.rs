@@ -71,12 +71,11 @@ use crate::ledger::outbox::{self, Attempt, OutboxRow, Outgoing, SendStage};
 use crate::ledger::{DraftRow, DraftState, Event, Ledger, now};
 use crate::mail::parse::sha256_hex;
 use crate::mail::reply::{self, AttachmentFile, ReplyInput};
-use crate::mail::smtp::{Phase, SmtpError, SmtpSession};
+use crate::mail::smtp::{SmtpError, SmtpSession};
 use crate::record::Record;
 
-pub use lock::{SendLock, lock_path};
-pub use mailstore::lookup_mailboxes;
-use mailstore::MailStores;
+use lock::SendLock;
+use mailstore::{MailStores, lookup_mailboxes};
 
 /// How long a sender waits for another one to finish its SMTP transaction.
 const LOCK_WAIT: Duration = Duration::from_secs(300);
@@ -667,7 +666,6 @@ impl<'a> Sender<'a> {
             let reason = format!("gave up after {done} attempts: {text}");
             self.ledger.write(|tx| outbox::finish_failed(tx, id, &a, &reason))
         } else {
-            debug_assert!(e.phase() != Phase::Content || e.code().is_some());
             let next = next_attempt_at(self.config.policy.retry_backoff_secs, done);
             self.ledger.write(|tx| outbox::finish_retry(tx, id, &a, &next))
         }
