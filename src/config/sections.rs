@@ -194,6 +194,11 @@ pub struct PolicyConfig {
     pub rate_per_minute: u32,
     /// Attempts for temporary failures before a draft is `failed`.
     pub max_attempts: u32,
+    /// Wait before the first retry of a temporary failure; doubles with each attempt (max 6 h).
+    pub retry_backoff_secs: u64,
+    /// A send interrupted after the message went out is looked up in the Sent folder only after
+    /// this many seconds (the copy may still be on its way); until then it stays `sending`.
+    pub reconcile_after_secs: u64,
     /// "now": Approve & send on the review page sends at once; "queue": the send timer does.
     pub approve_sends: String,
 }
@@ -208,6 +213,8 @@ impl Default for PolicyConfig {
             pause_file: None,
             rate_per_minute: 30,
             max_attempts: 5,
+            retry_backoff_secs: 60,
+            reconcile_after_secs: 300,
             approve_sends: "now".into(),
         }
     }

@@ -12,4 +12,5 @@ pub mod ingest;
 pub mod notify;
 pub mod progress;
 pub mod review;
+pub mod send;
 mod sql;

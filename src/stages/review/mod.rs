@@ -55,11 +55,26 @@ pub struct SendJob {
 /// short description for the reviewer (the SMTP reply, say).
 pub type SendNow = Arc<dyn Fn(SendJob) -> BoxFuture<'static, Result<String>> + Send + Sync>;
 
-/// The send hook of this build. `None` until the send stage exists; it then becomes
-/// `Some(Arc::new(|job| Box::pin(crate::stages::send::send_one(job))))` (or similar), and
-/// every "approve" path sends at once when the policy says "now".
+/// The send hook: "Approve & send" hands the draft to the send stage at once, on its own
+/// ledger connection, and reports the outcome to the reviewer.
 pub fn send_now_hook() -> Option<SendNow> {
-    None
+    Some(Arc::new(|job: SendJob| {
+        Box::pin(async move {
+            // The send stage keeps a ledger borrow across awaits (rusqlite is not Sync), so it
+            // runs on its own thread with its own small runtime.
+            let outcome = tokio::task::spawn_blocking(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                rt.block_on(async {
+                    let mut ledger = crate::ledger::Ledger::open(&job.ledger_path)?;
+                    crate::stages::send::send_one(&job.config, &mut ledger, &job.draft_id, &job.actor).await
+                })
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("the send task failed: {e}"))??;
+            let detail = outcome.smtp_response.or(outcome.reason).unwrap_or_default();
+            Ok(if detail.is_empty() { outcome.state } else { format!("{}: {detail}", outcome.state) })
+        })
+    }))
 }
 
 /// `policy.approve_sends`.
