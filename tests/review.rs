@@ -61,7 +61,7 @@ fn approve_writes_a_decision_and_refuses_a_second_approval() {
     assert_eq!(d["previous"], "pending");
     assert_eq!(d["state"], "approved");
     assert_eq!(d["actor"], "tester");
-    // No send stage in this build: approval queues it for `mailroom send`, whatever the policy.
+    // No SMTP account is configured, so "send now" cannot send: the draft stays queued for `mailroom send`.
     assert_eq!(d["delivery"], "queued");
     let (state, by, _, _) = draft_state(&env.ledger(), &s.draft);
     assert_eq!((state.as_str(), by.as_deref()), ("approved", Some("tester")));

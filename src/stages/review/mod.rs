@@ -53,7 +53,7 @@ pub struct SendJob {
 /// The send stage's entry point for one draft. It owns the draft's state from `approved` on
 /// (`sending`, then `sent`, `failed`, or back to `approved` for a later retry) and returns a
 /// short description for the reviewer (the SMTP reply, say).
-pub type SendNow = Arc<dyn Fn(SendJob) -> BoxFuture<'static, Result<String>> + Send + Sync>;
+pub type SendNow = Arc<dyn Fn(SendJob) -> BoxFuture<'static, Result<Delivery>> + Send + Sync>;
 
 /// The send hook: "Approve & send" hands the draft to the send stage at once, on its own
 /// ledger connection, and reports the outcome to the reviewer.
@@ -72,7 +72,13 @@ pub fn send_now_hook() -> Option<SendNow> {
             .await
             .map_err(|e| anyhow::anyhow!("the send task failed: {e}"))??;
             let detail = outcome.smtp_response.or(outcome.reason).unwrap_or_default();
-            Ok(if detail.is_empty() { outcome.state } else { format!("{}: {detail}", outcome.state) })
+            let report = if detail.is_empty() { outcome.state.clone() } else { format!("{}: {detail}", outcome.state) };
+            Ok(match outcome.state.as_str() {
+                "sent" => Delivery::Sent(report),
+                // Not sent now (no SMTP account, paused, retry scheduled): `mailroom send` picks it up.
+                "approved" | "skipped" => Delivery::Queued(report),
+                _ => Delivery::Failed(report),
+            })
         })
     }))
 }
@@ -132,7 +138,7 @@ pub async fn deliver(policy: ApproveSends, hook: Option<&SendNow>, job: SendJob)
             "queued: this build has no send stage yet; `mailroom send` will pick it up".into(),
         ),
         (ApproveSends::Now, Some(send)) => match send(job).await {
-            Ok(report) => Delivery::Sent(report),
+            Ok(delivery) => delivery,
             Err(e) => Delivery::Failed(format!("{e:#}")),
         },
     }
@@ -153,7 +159,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_policy_decides_between_sending_and_queueing() {
-        let hook: SendNow = Arc::new(|job: SendJob| Box::pin(async move { Ok(format!("250 ok {}", job.draft_id)) }));
+        let hook: SendNow = Arc::new(|job: SendJob| Box::pin(async move { Ok(Delivery::Sent(format!("250 ok {}", job.draft_id))) }));
         assert_eq!(deliver(ApproveSends::Now, Some(&hook), job()).await, Delivery::Sent("250 ok d1".into()));
         assert_eq!(deliver(ApproveSends::Queue, Some(&hook), job()).await.as_str(), "queued");
         assert_eq!(deliver(ApproveSends::Now, None, job()).await.as_str(), "queued");
