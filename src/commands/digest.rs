@@ -164,6 +164,7 @@ pub async fn run(args: DigestArgs, ctx: &mut Ctx) -> Result<Outcome> {
         sla_hours: config.review.sla_hours,
         samples: args.samples,
         link: &link,
+        case_sla: crate::stages::cases::timeouts::Sla::from_config(&config.cases),
     };
     let d = digest::build(ledger, &window, &settings, now).context("building the digest")?;
     let data = serde_json::to_value(&d)?;
@@ -234,6 +235,10 @@ fn table(d: &Digest) -> String {
     out.push_str(&format!("{t}\n"));
     out.push_str(&format!("Pending review: {}\n", render::pending_line(d)));
     out.push_str(&format!("Filter: {}\n", render::filter_line(d)));
+    out.push_str(&format!("Cases: {}\n", render::cases_line(d)));
+    for line in render::trust_lines(d) {
+        out.push_str(&format!("Drafts, {line}\n"));
+    }
     out.push_str(&format!(
         "Median time to first draft: {} (n={}); to send: {} (n={})\n\n",
         render::minutes(d.response.first_draft.median_minutes),

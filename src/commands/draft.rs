@@ -88,7 +88,8 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
                  and draft the record that fetch prints"
             );
         }
-        let drafted = drafter.draft(&record)?;
+        let case = crate::stages::cases::context(ledger.conn(), &record.id)?;
+        let drafted = drafter.draft_in_case(&record, &case)?;
         if !drafted.triaged {
             tally.untriaged += 1;
         }

@@ -16,6 +16,7 @@ use crate::ledger::DraftState;
 ///   mailroom export --since 2026-01-01 | mailroom classify
 ///   mailroom export --category refund --state pending | jq -r .subject
 ///   mailroom export --verdict spam | jq -r .from.address | sort | uniq -c
+///   mailroom export --case c1a2b3c4d5 | jq -r '[.date, .from.address, .text_new] | @tsv'
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Messages dated on or after DATE (YYYY-MM-DD or RFC 3339)
@@ -39,6 +40,11 @@ pub struct ExportArgs {
     /// Only these message ids; repeatable
     #[arg(long, value_name = "ID")]
     pub id: Vec<String>,
+    /// The messages of one service case, in the order they arrived (customer mail, replies
+    /// read back from Sent, replies written from a mail client); takes a case id, or a message
+    /// or draft id of the case
+    #[arg(long, value_name = "ID")]
+    pub case: Option<String>,
     /// At most N messages
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
@@ -101,7 +107,14 @@ pub async fn run(args: ExportArgs, ctx: &mut Ctx) -> Result<Outcome> {
         }
         sql += &format!(" AND m.id IN ({})", marks.join(","));
     }
-    sql += " ORDER BY COALESCE(m.date_utc, m.fetched_at), m.rowid";
+    if let Some(id) = &args.case {
+        let case = crate::stages::cases::resolve(ctx.ledger()?.conn(), id).map_err(|e| UsageError(format!("--case: {e}")))?;
+        params.push(SqlValue::Text(case));
+        sql += &format!(" AND m.id IN (SELECT message FROM case_messages WHERE case_id = ?{})", params.len());
+        sql += " ORDER BY m.arrived_at, m.rowid";
+    } else {
+        sql += " ORDER BY COALESCE(m.date_utc, m.fetched_at), m.rowid";
+    }
     if let Some(n) = args.limit {
         sql += &format!(" LIMIT {n}");
     }

@@ -302,17 +302,31 @@ impl Default for HeartbeatConfig {
     }
 }
 
-/// `[cases]`
+/// `[cases]`: service cases (threads with an owner, a waiting state and a next step).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CasesConfig {
+    /// Days a case may wait for the customer before `on_timeout` applies.
     pub waiting_customer_days: u32,
-    /// "follow_up" or "close" when the customer does not answer.
+    /// "follow_up" (a low-risk reminder draft; the next timeout closes the case) or "close".
     pub on_timeout: String,
+    /// A message without threading headers joins a case of the same customer with the same
+    /// subject (Re:/AW:/Fwd: removed) when that case had a message within this many days.
+    pub thread_window_days: u32,
+    /// Hours a case may wait on us (new or waiting_internal) before it is over its SLA.
+    pub sla_hours: u64,
+    /// Per-priority SLA hours replacing `sla_hours`, e.g. `{ P1 = 4, P2 = 8 }`.
+    pub sla_hours_by_priority: std::collections::BTreeMap<String, u64>,
 }
 
 impl Default for CasesConfig {
     fn default() -> Self {
-        CasesConfig { waiting_customer_days: 5, on_timeout: "follow_up".into() }
+        CasesConfig {
+            waiting_customer_days: 5,
+            on_timeout: "follow_up".into(),
+            thread_window_days: 14,
+            sla_hours: 24,
+            sla_hours_by_priority: [("P1".to_string(), 4), ("P2".to_string(), 8)].into_iter().collect(),
+        }
     }
 }

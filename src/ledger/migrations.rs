@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0060_send_outbox", include_str!("migrations/0060_send_outbox.sql")),
     ("0070_report_indexes", include_str!("migrations/0070_report_indexes.sql")),
+    ("0080_cases_threading", include_str!("migrations/0080_cases_threading.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {

@@ -15,6 +15,7 @@
 //!
 //! Rendering lives in [`render`]; this module returns plain values.
 
+pub mod cases;
 pub mod render;
 
 use anyhow::{Context, Result};
@@ -110,6 +111,8 @@ pub struct Settings<'a> {
     pub samples: usize,
     /// The review page of a message (a signed link when the review server provides one).
     pub link: &'a dyn Fn(&str) -> String,
+    /// How long a service case may wait on us.
+    pub case_sla: crate::stages::cases::timeouts::Sla,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -131,6 +134,10 @@ pub struct Digest {
     pub urgent: Vec<Sample>,
     /// Messages per local day for the last [`CHART_DAYS`] days of the window, oldest first.
     pub volume: Vec<DayVolume>,
+    /// Service cases: opened and moved in the window; open and over their SLA now.
+    pub cases: cases::CaseFigures,
+    /// Per category: how often people approve the drafts as written (when to trust automation).
+    pub trust: Vec<cases::TrustRow>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -324,6 +331,8 @@ pub fn build(ledger: &Ledger, window: &Window, settings: &Settings<'_>, now: Dat
         response: response_times(conn, window)?,
         urgent: urgent(conn, window, settings)?,
         volume: volume(conn, window, settings.tz)?,
+        cases: cases::case_figures(conn, window, &settings.case_sla, now, settings.samples)?,
+        trust: cases::trust(conn, window)?,
     })
 }
 
@@ -629,7 +638,14 @@ mod tests {
     }
 
     fn settings(link: &dyn Fn(&str) -> String) -> Settings<'_> {
-        Settings { team: "T".into(), tz: chrono_tz::UTC, sla_hours: 24, samples: 5, link }
+        Settings {
+            team: "T".into(),
+            tz: chrono_tz::UTC,
+            sla_hours: 24,
+            samples: 5,
+            link,
+            case_sla: crate::stages::cases::timeouts::Sla::default(),
+        }
     }
 
     #[test]

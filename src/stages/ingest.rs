@@ -1,7 +1,8 @@
 //! Storing fetched or imported messages: parse, deduplicate, store once, in batches.
 //!
 //! A record is handed back for emission only after the transaction that stored it has
-//! committed, so anything a downstream stage sees is already safe in the ledger.
+//! committed, so anything a downstream stage sees is already safe in the ledger. In the same
+//! transaction each new message joins its service case (`stages::cases::attach`).
 
 use anyhow::Result;
 
@@ -10,6 +11,7 @@ use crate::ledger::messages::{NewMessage, Stored, insert_message, insert_locatio
 use crate::mail::import::{RawMessage, ReadError};
 use crate::mail::parse::{Parsed, parse_message};
 use crate::record::Record;
+use crate::stages::cases::{self, Rules as CaseRules};
 
 /// Flush a batch after this many messages or this many raw bytes, whichever comes first.
 const BATCH_MESSAGES: usize = 500;
@@ -50,12 +52,26 @@ pub struct Ingestor {
     origin: Origin,
     batch: Vec<Pending>,
     batch_bytes: usize,
+    /// How a new message finds its service case (see `stages::cases`).
+    case_rules: CaseRules,
     pub counts: IngestCounts,
 }
 
 impl Ingestor {
     pub fn new(origin: Origin) -> Ingestor {
-        Ingestor { origin, batch: Vec::new(), batch_bytes: 0, counts: IngestCounts::default() }
+        Ingestor {
+            origin,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            case_rules: CaseRules::default(),
+            counts: IngestCounts::default(),
+        }
+    }
+
+    /// The team's addresses, Sent folders and thread window, from the config.
+    pub fn with_case_rules(mut self, rules: CaseRules) -> Ingestor {
+        self.case_rules = rules;
+        self
     }
 
     /// Parses and queues one message; returns true when the batch should be flushed.
@@ -87,6 +103,7 @@ impl Ingestor {
         let batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
         let origin = &self.origin;
+        let case_rules = &self.case_rules;
         let (fresh, known) = ledger.write(|tx| {
             let mut fresh = Vec::new();
             let mut known = 0u64;
@@ -100,7 +117,10 @@ impl Ingestor {
                     insert_location(tx, &origin.account, &origin.mailbox, s.uidvalidity, s.uid, &p.parsed.record.id)?;
                 }
                 match stored {
-                    Stored::New => fresh.push(p.parsed.record.clone()),
+                    Stored::New => {
+                        cases::attach(tx, &p.parsed.record, case_rules, origin.run_id)?;
+                        fresh.push(p.parsed.record.clone())
+                    }
                     Stored::Known => known += 1,
                 }
             }

@@ -37,6 +37,7 @@ Examples:
   mailroom review edit d3f… --body-file reply.txt
   mailroom review reject d3f… --reason 'customer already called'
   mailroom review recategorize m9a… refund          # also a training label for classify
+  mailroom review assign c1a2b3c4d5 maria           # the case (of a draft or message id) gets an owner
   mailroom review link m9a…                          # a signed link to the review page
   mailroom review serve --listen 127.0.0.1:8025";
 
@@ -70,6 +71,8 @@ pub enum ReviewAction {
     Handle(HandleArgs),
     /// Give a message another category (recorded as a training label for classify)
     Recategorize(RecategorizeArgs),
+    /// Give a service case an owner (an agent's name; "" removes the owner)
+    Assign(AssignArgs),
     /// Print signed links to the review page (for a message, or the listing)
     Link(LinkArgs),
     /// Serve the review web page
@@ -149,6 +152,14 @@ pub struct RecategorizeArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AssignArgs {
+    /// Case id (or a unique prefix), or a draft or message id of the case
+    pub id: String,
+    /// The agent who owns the case from now on, e.g. maria
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
 pub struct LinkArgs {
     /// Message ids or draft ids
     #[arg(required_unless_present = "listing")]
@@ -200,6 +211,7 @@ pub async fn run(args: ReviewArgs, ctx: &mut Ctx) -> Result<Outcome> {
                 actions::recategorize(ledger, config, id, &a.category, &actor, run_id)
             })
         }
+        Some(ReviewAction::Assign(a)) => assign(a, ctx, &actor),
         Some(ReviewAction::Link(a)) => link(a, ctx),
         Some(ReviewAction::Serve(a)) => serve::run(a, ctx).await,
     }
@@ -334,6 +346,23 @@ fn edit(args: EditArgs, ctx: &mut Ctx, actor: &str) -> Result<Outcome> {
         Some(d) => emit(&mut out, &d)?,
         None => ctx.info(format!("{}: unchanged, nothing recorded", current.id)),
     }
+    Ok(Outcome::Success)
+}
+
+fn assign(args: AssignArgs, ctx: &mut Ctx, actor: &str) -> Result<Outcome> {
+    let run_id = ctx.run_id();
+    let a = ctx.ledger()?.write(|tx| crate::stages::cases::assign(tx, &args.id, &args.name, actor, run_id))?;
+    let mut out = RecordWriter::stdout(true);
+    out.write_value(&serde_json::json!({
+        "v": 1,
+        "action": "assign",
+        "case": a.case,
+        "owner": a.owner,
+        "previous": a.previous,
+        "actor": actor,
+        "at": crate::ledger::now(),
+    }))?;
+    out.flush()?;
     Ok(Outcome::Success)
 }
 

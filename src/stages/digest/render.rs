@@ -90,6 +90,61 @@ pub fn filter_line(d: &Digest) -> String {
     line
 }
 
+/// Service cases in one line: what moved in the window, what is open now.
+pub fn cases_line(d: &Digest) -> String {
+    let c = &d.cases;
+    let open: Vec<String> =
+        c.open.iter().map(|s| format!("{} {}", s.name.replace("waiting_", "waiting on ").replace('_', " "), s.count)).collect();
+    format!(
+        "{} opened, {} resolved, {} cancelled; {} replies asked the customer, {} customers answered, \
+         {} answered from a mail client, {} reminders; open now: {}; {} waiting on us beyond the SLA",
+        c.opened,
+        c.resolved,
+        c.cancelled,
+        c.asked_customer,
+        c.customer_answers,
+        c.team_replies,
+        c.follow_ups,
+        open.join(", "),
+        c.over_sla
+    )
+}
+
+/// Per category, how often people approve drafts as written: "shipping 18/20 as written
+/// (90%; low risk 17/18, auto-send candidate)".
+pub fn trust_lines(d: &Digest) -> Vec<String> {
+    d.trust
+        .iter()
+        .map(|t| {
+            let mut line = format!(
+                "{}: {}/{} approved as written ({}), {} edited, {} rejected, {} handled otherwise",
+                t.category,
+                t.approved_unchanged,
+                t.decided,
+                percent(t.acceptance),
+                t.approved_edited,
+                t.rejected,
+                t.handled
+            );
+            if t.low_risk_decided > 0 {
+                line.push_str(&format!(
+                    "; low risk {}/{} ({})",
+                    t.low_risk_approved_unchanged,
+                    t.low_risk_decided,
+                    percent(t.low_risk_acceptance)
+                ));
+            }
+            if t.auto_sent > 0 {
+                line.push_str(&format!("; {} auto-sent", t.auto_sent));
+            }
+            if t.auto_send_candidate {
+                line.push_str(" — auto-send candidate");
+            }
+            line
+        })
+        .collect()
+}
+
 /// Escapes text for Markdown (subjects and names are customer-controlled) and keeps it on one line.
 fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -129,6 +184,46 @@ pub fn markdown(d: &Digest) -> String {
         minutes(d.response.send.median_minutes),
         d.response.send.count
     ));
+    out.push_str(&format!("**Cases:** {}\n\n", cases_line(d)));
+    for o in &d.cases.over_sla_cases {
+        out.push_str(&format!(
+            "- over SLA: case `{}` {} ({}, waiting {}h of {}h{})\n",
+            o.case,
+            md(o.subject.as_deref().unwrap_or("")),
+            o.priority.as_deref().unwrap_or("no priority"),
+            o.waiting_hours,
+            o.sla_hours,
+            o.owner.as_deref().map(|w| format!(", owner {}", md(w))).unwrap_or_default()
+        ));
+    }
+    if !d.cases.over_sla_cases.is_empty() {
+        out.push('\n');
+    }
+    out.push_str("## Trust in the drafts\n\n");
+    if d.trust.is_empty() {
+        out.push_str("No drafts decided by a person in this window.\n\n");
+    } else {
+        out.push_str(
+            "| category | decided | as written | edited | rejected | handled | accepted | low risk accepted | auto-sent | |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        );
+        for t in &d.trust {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                md(&t.category),
+                t.decided,
+                t.approved_unchanged,
+                t.approved_edited,
+                t.rejected,
+                t.handled,
+                percent(t.acceptance),
+                percent(t.low_risk_acceptance),
+                t.auto_sent,
+                if t.auto_send_candidate { "auto-send candidate" } else { "" }
+            ));
+        }
+        out.push('\n');
+    }
     out.push_str("## Categories\n\n");
     if d.categories.is_empty() {
         out.push_str("No triaged messages.\n\n");
@@ -198,6 +293,10 @@ pub fn chat(d: &Digest) -> String {
         minutes(d.response.send.median_minutes)
     ));
     out.push_str(&format!("Filter: {}\n", filter_line(d)));
+    out.push_str(&format!("Cases: {}\n", cases_line(d)));
+    for line in trust_lines(d).iter().take(5) {
+        out.push_str(&format!("Drafts, {line}\n"));
+    }
     let top: Vec<String> = d.categories.iter().take(5).map(|c| format!("{} {}", c.name, c.count)).collect();
     if !top.is_empty() {
         out.push_str(&format!("Categories: {}\n", top.join(", ")));
@@ -311,6 +410,7 @@ pub fn html(d: &Digest) -> Result<String> {
         title => title(d),
         rows => rows(&d.counts, &d.previous),
         pending => pending_line(d),
+        cases => cases_line(d),
         filter => filter_line(d),
         first_draft => minutes(d.response.first_draft.median_minutes),
         to_send => minutes(d.response.send.median_minutes),
@@ -324,6 +424,7 @@ pub fn html(d: &Digest) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stages::digest::cases::{CaseFigures, TrustRow};
     use crate::stages::digest::{FilterFigures, NameCount, PendingFigures, ResponseTimes, Sample, Timing, WindowInfo};
 
     fn digest() -> Digest {
@@ -381,6 +482,32 @@ mod tests {
             volume: (1..=14)
                 .map(|i| DayVolume { date: format!("2026-10-{:02}", 19 + i), messages: i % 5, dropped: (i % 5).min(1) })
                 .collect(),
+            cases: CaseFigures {
+                opened: 3,
+                resolved: 1,
+                cancelled: 0,
+                asked_customer: 1,
+                customer_answers: 1,
+                team_replies: 1,
+                follow_ups: 0,
+                open: vec![NameCount { name: "waiting_customer".into(), count: 2 }],
+                over_sla: 0,
+                over_sla_cases: vec![],
+            },
+            trust: vec![TrustRow {
+                category: "shipping".into(),
+                decided: 20,
+                approved_unchanged: 19,
+                approved_edited: 1,
+                rejected: 0,
+                handled: 0,
+                acceptance: Some(0.95),
+                low_risk_decided: 20,
+                low_risk_approved_unchanged: 19,
+                low_risk_acceptance: Some(0.95),
+                auto_sent: 0,
+                auto_send_candidate: true,
+            }],
         }
     }
 
@@ -410,6 +537,8 @@ mod tests {
         assert!(text.contains("spam ratio 20%"), "{text}");
         assert!(text.contains("2 model calls saved"), "{text}");
         assert!(text.contains("arrival to first draft 42m (n=3)"), "{text}");
+        assert!(text.contains("3 opened, 1 resolved"), "{text}");
+        assert!(text.contains("| shipping | 20 | 19 | 1 | 0 | 0 | 95% | 95% | 0 | auto-send candidate |"), "{text}");
     }
 
     #[test]
@@ -419,6 +548,8 @@ mod tests {
         assert!(page.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"), "{page}");
         assert_eq!(page.matches("class=\"bar\"").count(), 14, "{page}");
         assert!(page.contains("<svg"), "{page}");
+        assert!(page.contains("<td class=\"n\">95%</td>"), "{page}");
+        assert!(page.contains("auto-send candidate"), "{page}");
         assert!(page.contains("href=\"http:&#x2f;&#x2f;127.0.0.1:8025&#x2f;m&#x2f;m1?t=1.ab\""), "{page}");
     }
 }

@@ -65,6 +65,20 @@ pub fn default_needs(category: &str) -> &'static [Need] {
     }
 }
 
+/// What earlier customer messages of the same case said (`stages::cases::context`). The
+/// checklist is about the case, not one message: an order number given in an earlier answer
+/// is no longer missing, and photos asked for earlier are still missing until they come.
+#[derive(Debug, Clone, Default)]
+pub struct CaseContext {
+    pub case: Option<String>,
+    /// Subject and new text of each earlier customer message, oldest first.
+    pub texts: Vec<String>,
+    pub attachments: Vec<Attachment>,
+    pub entities: Entities,
+    /// The case's latest category other than `other`.
+    pub category: Option<String>,
+}
+
 /// What the checks look at.
 pub struct Message<'a> {
     pub subject: &'a str,

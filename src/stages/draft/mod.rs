@@ -43,7 +43,7 @@ use regex::Regex;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use self::checklist::Need;
+use self::checklist::{CaseContext, Need};
 use self::knowledge::{Hit, Knowledge, join_units};
 use self::lookup::{LookupResult, OrderFacts, OrderLookup, same_customer};
 use self::model::{AnswerRequest, ChatModel, build_messages, validate};
@@ -158,25 +158,43 @@ impl Drafter {
 
     /// Drafts a reply to `record`.
     pub fn draft(&mut self, record: &Record) -> Result<Drafted> {
+        self.draft_in_case(record, &CaseContext::default())
+    }
+
+    /// Drafts a reply to `record`, knowing what earlier messages of its case said.
+    pub fn draft_in_case(&mut self, record: &Record, case: &CaseContext) -> Result<Drafted> {
         let triage = record.triage.as_ref();
-        let category = triage.map(|t| t.category.trim().to_string()).filter(|c| !c.is_empty()).unwrap_or("other".into());
+        let mut notes: Vec<String> = Vec::new();
+        let mut category =
+            triage.map(|t| t.category.trim().to_string()).filter(|c| !c.is_empty()).unwrap_or("other".into());
+        // A short answer ("here it is: #NW-1") says little on its own; its case says more.
+        if triage.is_some()
+            && category == "other"
+            && let Some(c) = &case.category
+        {
+            notes.push(format!("drafted as {c}, the category of its case (this message alone was classified other)"));
+            category = c.clone();
+        }
         let body = record.best_text();
         let text = format!("{}\n{}", record.subject, body);
-        // The whole thread counts: an order number in the quoted history is not missing.
-        let entities = merged_entities(triage.map(|t| &t.entities), &format!("{}\n{}", record.subject, record.text));
-        let mut notes: Vec<String> = Vec::new();
+        // The whole thread counts: an order number in the quoted history or in an earlier
+        // message of the case is not missing.
+        let mut entities = merged_entities(triage.map(|t| &t.entities), &format!("{}\n{}", record.subject, record.text));
+        merge_entities(&mut entities, case.entities.clone());
         let mut events: Vec<Event> = Vec::new();
 
-        // What the message lacks.
+        // What the case still lacks.
         let needs: &[Need] = match self.settings.checklist.get(&category) {
             Some(n) => n,
             None => checklist::default_needs(&category),
         };
+        let case_body = std::iter::once(body).chain(case.texts.iter().map(String::as_str)).collect::<Vec<_>>().join("\n\n");
+        let case_attachments: Vec<_> = record.attachments.iter().chain(&case.attachments).cloned().collect();
         let msg = checklist::Message {
             subject: &record.subject,
-            body,
+            body: &case_body,
             sender: record.sender_address(),
-            attachments: &record.attachments,
+            attachments: &case_attachments,
             entities: &entities,
             own_domains: &self.settings.own_domains,
         };
@@ -420,7 +438,12 @@ const IDENTITY_NOTE: &str = "For your security, we can only share or change orde
 /// Classify's entities (when the record has them) plus what our own patterns find in `text`.
 fn merged_entities(from_triage: Option<&Entities>, text: &str) -> Entities {
     let mut e = from_triage.cloned().unwrap_or_default();
-    let found = entities::extract(text);
+    merge_entities(&mut e, entities::extract(text));
+    e
+}
+
+/// Adds the entities of `found` that `e` does not have yet.
+pub fn merge_entities(e: &mut Entities, found: Entities) {
     for (into, from) in [
         (&mut e.order_ids, found.order_ids),
         (&mut e.tracking_numbers, found.tracking_numbers),
@@ -433,7 +456,6 @@ fn merged_entities(from_triage: Option<&Entities>, text: &str) -> Entities {
             }
         }
     }
-    e
 }
 
 /// A passage is relevant when it shares a category word and at least one more word with the

@@ -72,6 +72,7 @@ pub fn store(ledger: &mut Ledger, record: &Record, drafted: &Drafted, run_id: Op
             },
             run_id,
         )?;
+        crate::stages::cases::draft_changed(tx, &d.id, run_id)?;
         add_result(
             tx,
             &NewResult {

@@ -5,6 +5,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::ledger::drafts::transition;
 use crate::ledger::results::{NewResult, Stage, add_result};
 use crate::ledger::{DraftState, Event, Ledger, now};
 
@@ -71,7 +72,11 @@ fn move_draft(
     run_id: Option<i64>,
 ) -> Result<Decision> {
     let draft = resolve(ledger, id)?;
-    let previous = ledger.transition_draft(&draft.id, to, actor, reason, run_id)?;
+    let previous = ledger.write(|tx| {
+        let previous = transition(tx, &draft.id, to, actor, reason, run_id)?;
+        crate::stages::cases::draft_changed(tx, &draft.id, run_id)?;
+        Ok(previous)
+    })?;
     let mut d = Decision::new(action, &draft.id, &draft.message, previous, to, actor);
     d.reason = reason.map(str::to_string);
     Ok(d)

@@ -73,6 +73,7 @@ use crate::mail::parse::sha256_hex;
 use crate::mail::reply::{self, AttachmentFile, ReplyInput};
 use crate::mail::smtp::{SmtpError, SmtpSession};
 use crate::record::Record;
+use crate::stages::cases;
 
 use lock::SendLock;
 use mailstore::{MailStores, lookup_mailboxes};
@@ -620,7 +621,7 @@ impl<'a> Sender<'a> {
             Ok(accepted) => {
                 let text = accepted.to_string();
                 let a = Attempt { actor, account: &account, run_id, latency_ms, response: &text, code: Some(accepted.code) };
-                self.ledger.write(|tx| outbox::finish_sent(tx, id, &a))?;
+                self.ledger.write(|tx| outbox::finish_sent(tx, id, &a).and_then(|()| cases::draft_changed(tx, id, run_id)))?;
             }
             Err(e) if e.outcome_unknown() => {
                 let text = format!("{e}; the server may have accepted it");
@@ -661,10 +662,10 @@ impl<'a> Sender<'a> {
         let max = i64::from(self.config.policy.max_attempts.max(1));
         if permanent {
             let reason = format!("the server refused the message: {text}");
-            self.ledger.write(|tx| outbox::finish_failed(tx, id, &a, &reason))
+            self.ledger.write(|tx| outbox::finish_failed(tx, id, &a, &reason).and_then(|()| cases::draft_changed(tx, id, a.run_id)))
         } else if done >= max {
             let reason = format!("gave up after {done} attempts: {text}");
-            self.ledger.write(|tx| outbox::finish_failed(tx, id, &a, &reason))
+            self.ledger.write(|tx| outbox::finish_failed(tx, id, &a, &reason).and_then(|()| cases::draft_changed(tx, id, a.run_id)))
         } else {
             let next = next_attempt_at(self.config.policy.retry_backoff_secs, done);
             self.ledger.write(|tx| outbox::finish_retry(tx, id, &a, &next))
@@ -678,7 +679,7 @@ impl<'a> Sender<'a> {
         self.ledger.write(|tx| {
             transition(tx, id, DraftState::Sending, actor, None, run_id)?;
             transition(tx, id, DraftState::Failed, actor, Some(reason), run_id)?;
-            Ok(())
+            cases::draft_changed(tx, id, run_id)
         })?;
         Ok(self.outcome(id, actor)?.reason(reason))
     }
@@ -730,7 +731,11 @@ impl<'a> Sender<'a> {
                 }
             };
             let Some((sent, evidence)) = verdict else { continue };
-            if let Err(e) = self.ledger.write(|tx| outbox::settle_unknown(tx, &o.id, sent, &evidence, run_id)) {
+            let settled = |tx: &rusqlite::Transaction<'_>| {
+                outbox::settle_unknown(tx, &o.id, sent, &evidence, run_id)?;
+                cases::draft_changed(tx, &o.id, run_id)
+            };
+            if let Err(e) = self.ledger.write(settled) {
                 tracing::info!("draft {}: settled elsewhere: {e:#}", o.id);
                 continue;
             }

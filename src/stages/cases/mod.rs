@@ -1,0 +1,429 @@
+//! Service cases: messages grouped by thread, each case with a customer, an owner, a state,
+//! what it waits for, a next step and its evidence.
+//!
+//! - [`threading`]: which case a message joins, and whether a customer, a person of the team
+//!   or mailroom itself wrote it;
+//! - [`state`]: the states and the moves between them (called by ingest, draft, review and
+//!   send, each in the transaction that changed the message or draft);
+//! - [`timeouts`]: cases that waited too long (on the customer: follow-up or close; on us:
+//!   over the SLA);
+//! - [`story`]: what `mailroom cases` lists and shows.
+//!
+//! The hooks are single calls: [`attach`] after a message is stored, [`draft_changed`] after
+//! a draft is written or changes state.
+
+pub mod state;
+pub mod story;
+pub mod threading;
+pub mod timeouts;
+
+use anyhow::{Result, bail};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+
+use crate::ledger::drafts::{drafts_for_message, transition};
+use crate::ledger::events::insert as insert_event;
+use crate::ledger::{DraftState, Event, now};
+use crate::record::{Attachment, Entities, Record};
+use crate::stages::draft::checklist::CaseContext;
+use crate::stages::draft::merge_entities;
+use crate::stages::entities;
+
+pub use state::{CaseState, Change, draft_changed};
+pub use threading::{Role, Rules};
+use threading::{bare_id, case_by_subject, case_by_thread, case_id_for, case_of_message, clean_subject, subject_key};
+
+/// Where a message went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attached {
+    pub case: String,
+    pub role: Role,
+    /// The message opened the case.
+    pub opened: bool,
+}
+
+/// When a stored message arrived (its Date, capped at when we fetched it).
+fn arrival(conn: &Connection, message: &str) -> Result<String> {
+    let at: Option<String> =
+        conn.query_row("SELECT arrived_at FROM messages WHERE id = ?1", [message], |r| r.get(0)).optional()?.flatten();
+    Ok(at.unwrap_or_else(now))
+}
+
+fn days_before(t: &str, days: u32) -> String {
+    match chrono::DateTime::parse_from_rfc3339(t) {
+        Ok(t) => (t.with_timezone(&chrono::Utc) - chrono::Duration::days(i64::from(days)))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        Err(_) => t.to_string(),
+    }
+}
+
+/// "Name <address>", or the address.
+fn display(a: Option<&crate::record::Address>) -> String {
+    match a {
+        Some(a) => match a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => format!("{n} <{}>", a.address),
+            None => a.address.clone(),
+        },
+        None => "unknown sender".into(),
+    }
+}
+
+fn customer_of(conn: &Connection, case: &str) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT customer_address FROM cases WHERE id = ?1", [case], |r| r.get(0)).optional()?.flatten())
+}
+
+/// Puts a stored message into its case (opening one when it starts a new conversation), and
+/// applies what it means: a customer answer moves the case back to us, a reply a person
+/// wrote from their mail client marks the case's open drafts handled. Call it in the
+/// transaction that stored the message. Returns `None` for team mail outside any case.
+/// Idempotent: a message already in a case is left alone.
+pub fn attach(conn: &Connection, record: &Record, rules: &Rules, run_id: Option<i64>) -> Result<Option<Attached>> {
+    if let Some(case) = case_of_message(conn, &record.id)? {
+        let role: String = conn.query_row(
+            "SELECT role FROM case_messages WHERE case_id = ?1 AND message = ?2",
+            params![case, record.id],
+            |r| r.get(0),
+        )?;
+        return Ok(Some(Attached { case, role: Role::parse(&role), opened: false }));
+    }
+    let at = arrival(conn, &record.id)?;
+    // A reply mailroom sent, read back (Sent folder, Bcc copy): it only joins its case.
+    if let Some(mid) = record.message_id.as_deref()
+        && let Some((draft, original)) = threading::draft_sent_as(conn, mid)?
+    {
+        let case = match case_of_message(conn, &original)? {
+            Some(c) => c,
+            None => match ensure_case(conn, &original, rules, run_id)? {
+                Some(c) => c,
+                None => return Ok(None),
+            },
+        };
+        add_message(conn, &case, record, Role::Ours, &at, run_id, json!({"draft": draft}))?;
+        return Ok(Some(Attached { case, role: Role::Ours, opened: false }));
+    }
+    let refs = threading::thread_ids(record);
+    let by_thread = case_by_thread(conn, &refs)?;
+    // A second copy of a message already in a case (the same Message-ID fetched twice).
+    if let Some(mid) = record.message_id.as_deref()
+        && let Some((case, role)) = case_with_message_id(conn, bare_id(mid), record.sender_address())?
+    {
+        add_message(conn, &case, record, role, &at, run_id, json!({"copy": true}))?;
+        return Ok(Some(Attached { case, role, opened: false }));
+    }
+    let sender = record.sender_address().to_lowercase();
+    let key = subject_key(&record.subject);
+    let since = days_before(&at, rules.window_days);
+    if is_team(conn, record, rules, by_thread.as_deref())? {
+        let case = match (&by_thread, &key, record.to.first()) {
+            (Some(c), _, _) => Some(c.clone()),
+            (None, Some(k), Some(to)) => case_by_subject(conn, &to.address, k, &since)?,
+            _ => None,
+        };
+        let Some(case) = case else { return Ok(None) };
+        team_reply(conn, &case, record, &at, run_id)?;
+        return Ok(Some(Attached { case, role: Role::Team, opened: false }));
+    }
+    let case = match (&by_thread, &key) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Some(k)) if !sender.is_empty() => case_by_subject(conn, &sender, k, &since)?,
+        _ => None,
+    };
+    match case {
+        Some(case) => {
+            customer_message(conn, &case, record, &at, run_id)?;
+            Ok(Some(Attached { case, role: Role::Customer, opened: false }))
+        }
+        None => {
+            let case = open_case(conn, record, &at, run_id)?;
+            Ok(Some(Attached { case, role: Role::Customer, opened: true }))
+        }
+    }
+}
+
+/// The case of a message that was stored before cases existed (an older ledger), attached now.
+pub fn ensure_case(conn: &Connection, message: &str, rules: &Rules, run_id: Option<i64>) -> Result<Option<String>> {
+    if let Some(c) = case_of_message(conn, message)? {
+        return Ok(Some(c));
+    }
+    let json: Option<String> =
+        conn.query_row("SELECT record_json FROM messages WHERE id = ?1", [message], |r| r.get(0)).optional()?;
+    let Some(json) = json else { return Ok(None) };
+    let record: Record = serde_json::from_str(&json)?;
+    Ok(attach(conn, &record, rules, run_id)?.map(|a| a.case))
+}
+
+/// A message from the same sender with this Message-ID already in a case, and its role there.
+fn case_with_message_id(conn: &Connection, message_id: &str, sender: &str) -> Result<Option<(String, Role)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT cm.case_id, cm.role FROM messages m JOIN case_messages cm ON cm.message = m.id \
+             WHERE m.message_id = ?1 AND m.from_addr = ?2 LIMIT 1",
+        )?
+        .query_row(params![message_id, sender.to_lowercase()], |r| Ok((r.get::<_, String>(0)?, Role::parse(&r.get::<_, String>(1)?))))
+        .optional()?)
+}
+
+/// A person of the team wrote it: from a team address, found in a Sent folder, or written in
+/// a case's thread to the case's customer by someone who is not that customer.
+fn is_team(conn: &Connection, record: &Record, rules: &Rules, case: Option<&str>) -> Result<bool> {
+    if rules.is_team_address(record.sender_address()) || rules.is_sent_mailbox(&record.mailbox) {
+        return Ok(true);
+    }
+    let Some(case) = case else { return Ok(false) };
+    let Some(customer) = customer_of(conn, case)? else { return Ok(false) };
+    let sender = record.sender_address();
+    Ok(!sender.eq_ignore_ascii_case(&customer)
+        && record.to.iter().chain(&record.cc).any(|a| a.address.eq_ignore_ascii_case(&customer)))
+}
+
+fn add_message(
+    conn: &Connection,
+    case: &str,
+    record: &Record,
+    role: Role,
+    at: &str,
+    run_id: Option<i64>,
+    extra: serde_json::Value,
+) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO case_messages (case_id, message, added_at, role) VALUES (?1, ?2, ?3, ?4)",
+        params![case, record.id, now(), role.as_str()],
+    )?;
+    conn.execute(
+        "UPDATE cases SET last_message_at = MAX(COALESCE(last_message_at, ''), ?2), updated_at = ?3 WHERE id = ?1",
+        params![case, at, now()],
+    )?;
+    let mut detail = json!({"case": case, "role": role.as_str(), "subject": record.subject});
+    if let (Some(d), Some(extra)) = (detail.as_object_mut(), extra.as_object()) {
+        d.extend(extra.clone());
+    }
+    insert_event(
+        conn,
+        &Event::new("case.message", "ok").run(run_id).message(record.id.clone()).actor(display(record.from.as_ref())).detail(detail),
+    )?;
+    Ok(())
+}
+
+fn open_case(conn: &Connection, record: &Record, at: &str, run_id: Option<i64>) -> Result<String> {
+    let id = case_id_for(&record.id);
+    let triage = record.triage.as_ref();
+    let t = now();
+    conn.execute(
+        "INSERT OR IGNORE INTO cases (id, customer_address, customer_name, subject, subject_key, category, priority, \
+         state, waiting_for_json, next_step, created_at, updated_at, last_message_at, waiting_since) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', '[]', 'draft a reply', ?8, ?9, ?8, ?8)",
+        params![
+            id,
+            Some(record.sender_address().to_lowercase()).filter(|a| !a.is_empty()),
+            record.from.as_ref().and_then(|a| a.name.clone()),
+            clean_subject(&record.subject),
+            subject_key(&record.subject),
+            triage.map(|t| t.category.clone()),
+            triage.map(|t| t.priority.clone()),
+            at.min(t.as_str()),
+            t,
+        ],
+    )?;
+    insert_event(
+        conn,
+        &Event::new("case.opened", "ok")
+            .run(run_id)
+            .message(record.id.clone())
+            .actor(display(record.from.as_ref()))
+            .detail(json!({"case": id, "subject": clean_subject(&record.subject)})),
+    )?;
+    conn.execute(
+        "INSERT OR IGNORE INTO case_messages (case_id, message, added_at, role) VALUES (?1, ?2, ?3, 'customer')",
+        params![id, record.id, t],
+    )?;
+    Ok(id)
+}
+
+/// The customer wrote again: the case waits on us; what it waited for counts as answered.
+fn customer_message(conn: &Connection, case: &str, record: &Record, at: &str, run_id: Option<i64>) -> Result<()> {
+    add_message(conn, case, record, Role::Customer, at, run_id, json!({}))?;
+    let Some((from, waiting_for, _, _)) = state::current(conn, case)? else { bail!("no case with id {case}") };
+    if from == CaseState::New {
+        return Ok(());
+    }
+    let reason = match from {
+        CaseState::WaitingCustomer if !waiting_for.is_empty() => {
+            format!("the customer answered (we waited for: {})", state::labels(&waiting_for))
+        }
+        CaseState::Resolved | CaseState::Cancelled => format!("the customer wrote again; reopened from {}", from.as_str()),
+        _ => "the customer wrote again".to_string(),
+    };
+    let change = Change::new(CaseState::WaitingInternal, "customer", reason)
+        .next_step("draft a reply to the customer's new message")
+        .actor(display(record.from.as_ref()))
+        .message(record.id.clone())
+        .at(at);
+    state::apply(conn, case, &change, run_id)?;
+    Ok(())
+}
+
+/// A person answered from their own mail client: the case's open drafts become `handled` by
+/// them (so nobody answers twice), and the case waits on the customer when the reply asks
+/// something, or is resolved.
+fn team_reply(conn: &Connection, case: &str, record: &Record, at: &str, run_id: Option<i64>) -> Result<()> {
+    add_message(conn, case, record, Role::Team, at, run_id, json!({}))?;
+    let actor = display(record.from.as_ref());
+    let reason = format!("answered from a mail client (Message-ID {})", record.message_id.as_deref().unwrap_or("none"));
+    let mut handled = Vec::new();
+    let mut asked: Vec<String> = Vec::new();
+    for message in case_messages_before(conn, case, at)? {
+        for d in drafts_for_message(conn, &message)? {
+            if matches!(d.state, DraftState::Pending | DraftState::Approved | DraftState::Failed) {
+                transition(conn, &d.id, DraftState::Handled, &actor, Some(&reason), run_id)?;
+                for key in state::missing_info(&d.draft_json) {
+                    if !asked.contains(&key) {
+                        asked.push(key);
+                    }
+                }
+                handled.push(d.id);
+            }
+        }
+    }
+    insert_event(
+        conn,
+        &Event::new("case.team_reply", "ok").run(run_id).message(record.id.clone()).actor(actor.clone()).detail(json!({
+            "case": case,
+            "message_id": record.message_id,
+            "handled_drafts": handled,
+        })),
+    )?;
+    let asks = record.best_text().contains(['?', '？']);
+    let change = if asks {
+        let waiting = if asked.is_empty() { vec!["answer".to_string()] } else { asked };
+        Change::new(
+            CaseState::WaitingCustomer,
+            "team_reply",
+            format!("{actor} answered from a mail client and asked the customer"),
+        )
+            .next_step(format!("wait for the customer: {}", state::labels(&waiting)))
+            .waiting_for(waiting)
+    } else {
+        Change::new(CaseState::Resolved, "team_reply", format!("{actor} answered from a mail client"))
+    };
+    state::apply(conn, case, &change.actor(actor).message(record.id.clone()).at(at), run_id)?;
+    Ok(())
+}
+
+/// Messages of a case that arrived at or before `at`.
+fn case_messages_before(conn: &Connection, case: &str, at: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT cm.message FROM case_messages cm JOIN messages m ON m.id = cm.message \
+         WHERE cm.case_id = ?1 AND m.arrived_at <= ?2 ORDER BY m.arrived_at",
+    )?;
+    let ids = stmt.query_map(params![case, at], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+/// The reply a person wrote in their own mail client (a message from the team's Sent folder):
+/// finds its case by In-Reply-To/References (or the customer's address and subject) and marks
+/// the case's pending drafts handled, recorded with the reply's From as the actor. Returns
+/// the case, or `None` when the reply belongs to no case. The message must be stored first.
+pub fn on_team_reply(conn: &Connection, record: &Record, rules: &Rules, run_id: Option<i64>) -> Result<Option<String>> {
+    if let Some(case) = case_of_message(conn, &record.id)? {
+        return Ok(Some(case));
+    }
+    let at = arrival(conn, &record.id)?;
+    let case = match case_by_thread(conn, &threading::thread_ids(record))? {
+        Some(c) => Some(c),
+        None => match (subject_key(&record.subject), record.to.first()) {
+            (Some(k), Some(to)) => case_by_subject(conn, &to.address, &k, &days_before(&at, rules.window_days))?,
+            _ => None,
+        },
+    };
+    let Some(case) = case else { return Ok(None) };
+    team_reply(conn, &case, record, &at, run_id)?;
+    Ok(Some(case))
+}
+
+/// Finds the case someone means: a case id (or a unique prefix of one, at least 4
+/// characters), a message id, or a draft id.
+pub fn resolve(conn: &Connection, id: &str) -> Result<String> {
+    let id = id.trim();
+    if conn.query_row("SELECT EXISTS(SELECT 1 FROM cases WHERE id = ?1)", [id], |r| r.get::<_, bool>(0))? {
+        return Ok(id.to_string());
+    }
+    if let Some(c) = case_of_message(conn, id)? {
+        return Ok(c);
+    }
+    let draft_message: Option<String> =
+        conn.query_row("SELECT message FROM drafts WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    if let Some(m) = draft_message {
+        if let Some(c) = case_of_message(conn, &m)? {
+            return Ok(c);
+        }
+        bail!("draft {id} belongs to message {m}, which is in no case");
+    }
+    if id.len() >= 4 && id.starts_with('c') {
+        let mut stmt = conn.prepare("SELECT id FROM cases WHERE id >= ?1 AND id < ?1 || 'g' ORDER BY id LIMIT 2")?;
+        let found: Vec<String> = stmt.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        match found.as_slice() {
+            [one] => return Ok(one.clone()),
+            [_, _] => bail!("{id} matches several cases; give more of the id"),
+            _ => {}
+        }
+    }
+    bail!("no case, message or draft with id {id} (see `mailroom cases`)")
+}
+
+/// A case's new owner.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Assignment {
+    pub case: String,
+    pub owner: Option<String>,
+    pub previous: Option<String>,
+}
+
+/// Gives a case an owner (an agent's name); an empty name clears it.
+pub fn assign(conn: &Connection, id: &str, owner: &str, actor: &str, run_id: Option<i64>) -> Result<Assignment> {
+    let case = resolve(conn, id)?;
+    let owner: String = owner.chars().filter(|c| !c.is_control()).take(64).collect::<String>().trim().to_string();
+    let owner = Some(owner).filter(|o| !o.is_empty());
+    let previous: Option<String> = conn.query_row("SELECT owner FROM cases WHERE id = ?1", [&case], |r| r.get(0))?;
+    conn.execute("UPDATE cases SET owner = ?2, updated_at = ?3 WHERE id = ?1", params![case, owner, now()])?;
+    insert_event(
+        conn,
+        &Event::new("case.assigned", "ok")
+            .run(run_id)
+            .actor(actor)
+            .detail(json!({"case": case, "owner": owner, "previous": previous})),
+    )?;
+    Ok(Assignment { case, owner, previous })
+}
+
+/// What earlier customer messages of the message's case already told us: their texts,
+/// attachments and entities (an order number given in an earlier answer, say), and the
+/// case's category. Empty when the message is in no case or is the first.
+pub fn context(conn: &Connection, message: &str) -> Result<CaseContext> {
+    let mut ctx = CaseContext::default();
+    let Some(case) = case_of_message(conn, message)? else { return Ok(ctx) };
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.record_json, (SELECT s.summary FROM stage_results s WHERE s.message = m.id AND s.stage = 'triage' \
+                                ORDER BY s.version DESC LIMIT 1) \
+         FROM case_messages cm JOIN messages m ON m.id = cm.message \
+         WHERE cm.case_id = ?1 AND cm.role = 'customer' AND cm.message <> ?2 \
+         AND m.arrived_at <= (SELECT arrived_at FROM messages WHERE id = ?2) ORDER BY m.arrived_at",
+    )?;
+    let rows: Vec<(String, Option<String>)> =
+        stmt.query_map(params![case, message], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let mut found = Entities::default();
+    let mut attachments: Vec<Attachment> = Vec::new();
+    for (json, category) in rows {
+        let Ok(r) = serde_json::from_str::<Record>(&json) else { continue };
+        let text = format!("{}\n{}", r.subject, r.best_text());
+        merge_entities(&mut found, entities::extract(&text));
+        attachments.extend(r.attachments);
+        ctx.texts.push(text);
+        if let Some(c) = category.filter(|c| c != "other") {
+            ctx.category = Some(c);
+        }
+    }
+    ctx.case = Some(case);
+    ctx.entities = found;
+    ctx.attachments = attachments;
+    Ok(ctx)
+}

@@ -1,0 +1,204 @@
+//! The digest's service-case figures and the numbers that tell a team when to trust
+//! automation.
+//!
+//! - Case figures: cases opened in the window (first message arrived), moves that happened in
+//!   it (`case.state` events: resolved, cancelled, customer answers, waiting on the customer),
+//!   replies people wrote from their own mail client, reminders; and, as of the digest's
+//!   making, the open cases by state and those waiting on us beyond their SLA.
+//! - Trust, per category: the drafts people decided on in the window, and how many they
+//!   approved exactly as written. A category whose low-risk drafts are approved unchanged
+//!   [`CANDIDATE_ACCEPTANCE`] of the time over at least [`CANDIDATE_DECISIONS`] decisions is
+//!   an auto-send candidate (`[policy] categories`); one with many edits or rejections is not.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::{NameCount, Window};
+use crate::stages::cases::story::LIVE;
+use crate::stages::cases::timeouts::{Overdue, Sla, over_sla};
+use crate::stages::cases::CaseState;
+use crate::stages::sql::prepare;
+
+/// Decisions on low-risk drafts of a category before it can be an auto-send candidate.
+pub const CANDIDATE_DECISIONS: i64 = 20;
+/// Share of those approved exactly as written.
+pub const CANDIDATE_ACCEPTANCE: f64 = 0.9;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CaseFigures {
+    /// Cases whose first message arrived in the window (cases of filtered-out mail not counted).
+    pub opened: i64,
+    /// Cases resolved in the window (a reply that asked for nothing, handled, answered by hand).
+    pub resolved: i64,
+    /// Cases cancelled in the window (no answer from the customer, or by a person).
+    pub cancelled: i64,
+    /// Replies of ours that left a case waiting for the customer's information.
+    pub asked_customer: i64,
+    /// Customer answers that brought a waiting case back to us.
+    pub customer_answers: i64,
+    /// Replies people wrote in their own mail client (their pending drafts became handled).
+    pub team_replies: i64,
+    /// Reminder drafts written for customers who did not answer.
+    pub follow_ups: i64,
+    /// Open cases by state, as the digest was made.
+    pub open: Vec<NameCount>,
+    /// Cases waiting on us beyond their SLA, as the digest was made …
+    pub over_sla: i64,
+    /// … the longest-waiting of them.
+    pub over_sla_cases: Vec<Overdue>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TrustRow {
+    pub category: String,
+    /// Drafts a person decided on in the window (approved, rejected, handled).
+    pub decided: i64,
+    /// … approved exactly as written.
+    pub approved_unchanged: i64,
+    /// … approved after an edit.
+    pub approved_edited: i64,
+    pub rejected: i64,
+    /// … answered another way (marked handled, or replied to from a mail client).
+    pub handled: i64,
+    /// approved_unchanged / decided.
+    pub acceptance: Option<f64>,
+    /// Low-risk drafts among the decided …
+    pub low_risk_decided: i64,
+    /// … approved exactly as written …
+    pub low_risk_approved_unchanged: i64,
+    /// … and their share.
+    pub low_risk_acceptance: Option<f64>,
+    /// Replies the auto-send policy sent in the window.
+    pub auto_sent: i64,
+    /// Enough low-risk decisions, nearly all approved as written.
+    pub auto_send_candidate: bool,
+}
+
+/// Case moves in the window, by the `case.state` event's cause and new state.
+const MOVES: &str = "SELECT json_extract(detail_json, '$.to'), json_extract(detail_json, '$.from'), \
+     json_extract(detail_json, '$.cause'), COUNT(*) FROM events WHERE kind = 'case.state' AND at >= ?1 AND at < ?2 \
+     GROUP BY 1, 2, 3";
+
+pub fn case_figures(conn: &Connection, w: &Window, sla: &Sla, now: DateTime<Utc>, samples: usize) -> Result<CaseFigures> {
+    let (start, end) = w.bounds();
+    let count = |sql: &str| -> Result<i64> { Ok(prepare(conn, sql)?.query_row(params![start, end], |r| r.get(0))?) };
+    let opened = count(&format!("SELECT COUNT(*) FROM cases c WHERE c.created_at >= ?1 AND c.created_at < ?2 AND {LIVE}"))?;
+    let team_replies = count("SELECT COUNT(*) FROM events WHERE kind = 'case.team_reply' AND at >= ?1 AND at < ?2")?;
+    let follow_ups = count(
+        "SELECT COUNT(*) FROM events WHERE kind = 'case.timeout' AND at >= ?1 AND at < ?2 \
+         AND json_extract(detail_json, '$.action') = 'follow_up'",
+    )?;
+    let mut f = CaseFigures {
+        opened,
+        resolved: 0,
+        cancelled: 0,
+        asked_customer: 0,
+        customer_answers: 0,
+        team_replies,
+        follow_ups,
+        open: Vec::new(),
+        over_sla: 0,
+        over_sla_cases: Vec::new(),
+    };
+    let mut stmt = prepare(conn, MOVES)?;
+    let rows = stmt.query_map(params![start, end], |r| {
+        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, i64>(3)?))
+    })?;
+    for row in rows {
+        let (to, from, cause, n) = row?;
+        match (to.as_deref(), from.as_deref(), cause.as_deref()) {
+            (Some("resolved"), Some(from), _) if from != "resolved" => f.resolved += n,
+            (Some("cancelled"), Some(from), _) if from != "cancelled" => f.cancelled += n,
+            (Some("waiting_customer"), _, Some("send")) => f.asked_customer += n,
+            (Some("waiting_internal"), Some("waiting_customer"), Some("customer")) => f.customer_answers += n,
+            _ => {}
+        }
+    }
+    let mut open = prepare(conn, &format!("SELECT COUNT(*) FROM cases c WHERE c.state = ?1 AND {LIVE}"))?;
+    for s in CaseState::ALL.into_iter().filter(|s| s.is_open()) {
+        f.open.push(NameCount { name: s.as_str().into(), count: open.query_row([s.as_str()], |r| r.get(0))? });
+    }
+    let overdue = over_sla(conn, sla, now)?;
+    f.over_sla = overdue.len() as i64;
+    f.over_sla_cases = overdue.into_iter().take(samples).collect();
+    Ok(f)
+}
+
+fn slot(rows: &mut Vec<TrustRow>, category: Option<String>) -> &mut TrustRow {
+    let category = category.unwrap_or_else(|| "none".into());
+    let i = match rows.iter().position(|r| r.category == category) {
+        Some(i) => i,
+        None => {
+            rows.push(TrustRow {
+                category,
+                decided: 0,
+                approved_unchanged: 0,
+                approved_edited: 0,
+                rejected: 0,
+                handled: 0,
+                acceptance: None,
+                low_risk_decided: 0,
+                low_risk_approved_unchanged: 0,
+                low_risk_acceptance: None,
+                auto_sent: 0,
+                auto_send_candidate: false,
+            });
+            rows.len() - 1
+        }
+    };
+    &mut rows[i]
+}
+
+/// Per category: the decisions people made on drafts in the window, and what auto-send sent.
+pub fn trust(conn: &Connection, w: &Window) -> Result<Vec<TrustRow>> {
+    let (start, end) = w.bounds();
+    let mut rows: Vec<TrustRow> = Vec::new();
+    // Decisions by people: not the policy's approvals, nor drafts the draft stage superseded.
+    let sql = format!(
+        "SELECT category, state, risk, body = json_extract(draft_json, '$.body') \
+                AND subject = json_extract(draft_json, '$.subject') \
+         FROM drafts WHERE decided_at >= ?1 AND decided_at < ?2 AND decided_by IS NOT 'policy' \
+         AND decided_by IS NOT '{}' AND +state IN ('approved', 'sending', 'sent', 'failed', 'rejected', 'handled')",
+        crate::stages::draft::store::ACTOR
+    );
+    let mut stmt = prepare(conn, &sql)?;
+    let decided = stmt.query_map(params![start, end], |r| {
+        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<bool>>(3)?))
+    })?;
+    for d in decided {
+        let (category, state, risk, unchanged) = d?;
+        let r = slot(&mut rows, category);
+        let low = i64::from(risk == "low");
+        r.decided += 1;
+        r.low_risk_decided += low;
+        match state.as_str() {
+            "rejected" => r.rejected += 1,
+            "handled" => r.handled += 1,
+            _ if unchanged.unwrap_or(false) => {
+                r.approved_unchanged += 1;
+                r.low_risk_approved_unchanged += low;
+            }
+            _ => r.approved_edited += 1,
+        }
+    }
+    let mut stmt = prepare(
+        conn,
+        "SELECT category, COUNT(*) FROM drafts WHERE sent_at >= ?1 AND sent_at < ?2 AND decided_by = 'policy' GROUP BY 1",
+    )?;
+    let auto = stmt.query_map(params![start, end], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))?;
+    for a in auto {
+        let (category, n) = a?;
+        slot(&mut rows, category).auto_sent += n;
+    }
+    for r in &mut rows {
+        let share = |n: i64, of: i64| (of > 0).then(|| n as f64 / of as f64);
+        r.acceptance = share(r.approved_unchanged, r.decided);
+        r.low_risk_acceptance = share(r.low_risk_approved_unchanged, r.low_risk_decided);
+        r.auto_send_candidate = r.low_risk_decided >= CANDIDATE_DECISIONS
+            && r.low_risk_acceptance.is_some_and(|a| a >= CANDIDATE_ACCEPTANCE);
+    }
+    rows.sort_by(|a, b| b.decided.cmp(&a.decided).then_with(|| a.category.cmp(&b.category)));
+    Ok(rows)
+}
