@@ -86,6 +86,7 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
     }
     // Open the ledger first: a bad ledger path is a config error before any reading starts.
     ctx.ledger()?;
+    let case_rules = crate::stages::cases::Rules::from_config(ctx.config()?);
     let mut writer = RecordWriter::stdout(false);
     let progress = ctx.progress();
     let mut totals = crate::stages::ingest::IngestCounts::default();
@@ -130,7 +131,7 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
         let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let parsed = parse_in_order(raw_messages, &origin, workers);
         let ledger = ctx.ledger()?;
-        let mut ingestor = Ingestor::new(origin);
+        let mut ingestor = Ingestor::new(origin).with_case_rules(case_rules.clone());
         let mut closed = false;
         let mut errors: Vec<String> = Vec::new();
         for (item, position) in parsed {

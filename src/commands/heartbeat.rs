@@ -19,7 +19,8 @@ use crate::stages::health::{self, Health, NoticeKind, Settings};
 /// Incidents: no triage for longer than --max-idle while mail waits for it (or while fetch
 /// fails); an IMAP account failing `[heartbeat] failure_threshold` times since its last good
 /// login; model calls failing that many times in a row, or a storm of HTTP 429s; pending
-/// reviews older than `[review] sla_hours`. Each new incident and each recovery is printed on
+/// reviews older than `[review] sla_hours`; service cases waiting on us longer than their SLA
+/// (`[cases] sla_hours`, `sla_hours_by_priority`). Each new incident and each recovery is printed on
 /// stderr and posted to the `[notify]` webhooks; an incident that is still open stays quiet.
 /// The open incidents are kept in the ledger, so a timer can run this every few minutes.
 ///
@@ -55,6 +56,7 @@ pub async fn run(args: HeartbeatArgs, ctx: &mut Ctx) -> Result<Outcome> {
         failure_threshold: config.heartbeat.failure_threshold,
         sla_hours: config.review.sla_hours,
         accounts: config.accounts.iter().filter(|(_, a)| a.imap.is_some()).map(|(n, _)| n.clone()).collect(),
+        case_sla: crate::stages::cases::timeouts::Sla::from_config(&config.cases),
     };
     let config = config.clone();
     let mut status = health::check(ledger, &settings, now).context("checking the ledger")?;
@@ -140,6 +142,7 @@ fn table(h: &Health) -> String {
         format!("reviews (SLA {}h)", h.reviews.sla_hours),
         format!("{} pending, {} overdue", h.reviews.pending, h.reviews.overdue),
     ]);
+    t.add_row(vec!["cases over SLA".to_string(), h.cases_over_sla.len().to_string()]);
     for i in &h.incidents {
         t.add_row(vec![format!("incident {}", i.key), format!("since {}: {}", i.since, i.summary)]);
     }

@@ -10,7 +10,8 @@
 //!   `imap.error` events) since the account's last good login;
 //! - `model`: the last `failure_threshold` model calls of the last day all failed (a revoked
 //!   key gives 401s), or a storm of 429s in the last hour (at least ten, and half the calls);
-//! - `reviews`: pending drafts older than the review SLA.
+//! - `reviews`: pending drafts older than the review SLA;
+//! - `cases`: service cases waiting on us (new, waiting_internal) longer than their SLA.
 //!
 //! Open incidents live in the ledger's `kv` table (`heartbeat.incident.<key>`). Opening one
 //! (alert) or closing it (recovered) is claimed in one `BEGIN IMMEDIATE` transaction, so two
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ledger::{Ledger, now as ledger_now};
+use crate::stages::cases::timeouts::{Overdue, Sla, over_sla};
 use crate::stages::duration;
 use crate::stages::sql::prepare;
 
@@ -44,6 +46,8 @@ pub struct Settings {
     pub sla_hours: u64,
     /// IMAP accounts of the config; when empty, every account with recent IMAP events.
     pub accounts: Vec<String>,
+    /// How long a service case may wait on us.
+    pub case_sla: Sla,
 }
 
 /// The status object (`mailroom heartbeat --json`).
@@ -59,6 +63,8 @@ pub struct Health {
     pub accounts: Vec<AccountHealth>,
     pub model: ModelHealth,
     pub reviews: ReviewHealth,
+    /// Service cases waiting on us beyond their SLA, longest waiting first.
+    pub cases_over_sla: Vec<Overdue>,
     /// Open incidents, each announced once.
     pub incidents: Vec<Incident>,
 }
@@ -182,6 +188,7 @@ pub fn check(ledger: &Ledger, settings: &Settings, now: DateTime<Utc>) -> Result
     let accounts = account_health(conn, settings, &lookback)?;
     let model = model_health(conn, settings, now)?;
     let reviews = review_health(conn, settings, now)?;
+    let cases_over_sla = over_sla(conn, &settings.case_sla, now)?;
 
     let mut incidents = Vec::new();
     let since = stamp(now);
@@ -257,6 +264,23 @@ pub fn check(ledger: &Ledger, settings: &Settings, now: DateTime<Utc>) -> Result
                 reviews.sla_hours,
                 ago(now, reviews.oldest_pending_at.as_deref().unwrap_or("")).trim_end_matches(" ago")
             ),
+            since: since.clone(),
+        });
+    }
+
+    if let Some(oldest) = cases_over_sla.first() {
+        incidents.push(Incident {
+            key: "cases".into(),
+            summary: format!(
+                "{} service case{} waiting on us beyond the SLA (longest: case {} \"{}\", {}h against {}h{})",
+                cases_over_sla.len(),
+                if cases_over_sla.len() == 1 { "" } else { "s" },
+                oldest.case,
+                oldest.subject.as_deref().unwrap_or("").chars().filter(|c| !c.is_control()).take(80).collect::<String>(),
+                oldest.waiting_hours,
+                oldest.sla_hours,
+                oldest.owner.as_deref().map(|o| format!(", owner {o}")).unwrap_or_default()
+            ),
             since,
         });
     }
@@ -271,6 +295,7 @@ pub fn check(ledger: &Ledger, settings: &Settings, now: DateTime<Utc>) -> Result
         accounts,
         model,
         reviews,
+        cases_over_sla,
         incidents,
     })
 }
@@ -428,6 +453,7 @@ fn title(kind: NoticeKind, incident: &Incident) -> String {
             "idle" => "triage is idle".to_string(),
             "model" => "model calls failing".to_string(),
             "reviews" => "reviews overdue".to_string(),
+            "cases" => "cases over SLA".to_string(),
             other => other.to_string(),
         },
     };
@@ -529,7 +555,13 @@ mod tests {
     }
 
     fn settings() -> Settings {
-        Settings { max_idle: TimeDelta::hours(2), failure_threshold: 3, sla_hours: 24, accounts: vec![] }
+        Settings {
+            max_idle: TimeDelta::hours(2),
+            failure_threshold: 3,
+            sla_hours: 24,
+            accounts: vec![],
+            case_sla: Sla::default(),
+        }
     }
 
     fn message(ledger: &mut Ledger, id: &str, fetched_at: &str) {
@@ -703,6 +735,28 @@ mod tests {
         assert!(
             h.incidents[0].summary.contains("1 of 1 pending reviews are older than the 24h SLA (oldest waiting 1d 1h)")
         );
+    }
+
+    #[test]
+    fn cases_waiting_on_us_beyond_their_sla_alert() {
+        use crate::stages::ingest::{Ingestor, Origin};
+        let mut ledger = Ledger::open_in_memory().unwrap();
+        let origin = Origin { account: "files".into(), mailbox: "INBOX".into(), max_parse_bytes: 1 << 20, run_id: None };
+        let mut ing = Ingestor::new(origin);
+        ing.add(
+            b"From: Ann <ann@example.com>\r\nSubject: Where is my parcel\r\nDate: Thu, 19 Nov 2026 10:00:00 +0000\r\n\r\nHello\r\n"
+                .to_vec(),
+            None,
+        );
+        let id = ing.flush(&mut ledger).unwrap().remove(0).id;
+        result(&mut ledger, &id, Stage::Triage, "shipping", "2026-11-19T10:01:00Z");
+        let quiet = Settings { max_idle: TimeDelta::days(30), ..settings() };
+        assert!(check(&ledger, &quiet, t("2026-11-20T09:00:00Z")).unwrap().incidents.is_empty(), "23h of 24h");
+        let h = check(&ledger, &quiet, t("2026-11-20T11:00:00Z")).unwrap();
+        assert_eq!(h.incidents.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["cases"]);
+        assert!(h.incidents[0].summary.starts_with("1 service case waiting on us beyond the SLA"), "{}", h.incidents[0].summary);
+        assert!(h.incidents[0].summary.contains("\"Where is my parcel\", 25h against 24h"), "{}", h.incidents[0].summary);
+        assert_eq!(h.cases_over_sla.len(), 1);
     }
 
     #[test]

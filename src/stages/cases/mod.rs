@@ -17,6 +17,9 @@ pub mod story;
 pub mod threading;
 pub mod timeouts;
 
+#[cfg(test)]
+mod tests;
+
 use anyhow::{Result, bail};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;

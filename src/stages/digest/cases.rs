@@ -202,3 +202,143 @@ pub fn trust(conn: &Connection, w: &Window) -> Result<Vec<TrustRow>> {
     rows.sort_by(|a, b| b.decided.cmp(&a.decided).then_with(|| a.category.cmp(&b.category)));
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeDelta};
+
+    use super::*;
+    use crate::ledger::drafts::{NewDraft, insert_draft, transition};
+    use crate::ledger::{DraftState, Ledger};
+    use crate::stages::cases::{Rules, draft_changed};
+    use crate::stages::ingest::{Ingestor, Origin};
+
+    fn ingest(ledger: &mut Ledger, mailbox: &str, raw: String) -> String {
+        let origin = Origin { account: "files".into(), mailbox: mailbox.into(), max_parse_bytes: 1 << 20, run_id: None };
+        let mut ing = Ingestor::new(origin).with_case_rules(Rules::default());
+        ing.add(raw.into_bytes(), None);
+        ing.flush(ledger).unwrap().remove(0).id
+    }
+
+    /// A customer message `hours` ago from its own sender; returns its ledger id.
+    fn message(ledger: &mut Ledger, tag: &str, hours: i64) -> String {
+        let date = (Utc::now() - Duration::hours(hours)).to_rfc2822();
+        ingest(
+            ledger,
+            "INBOX",
+            format!(
+                "From: {tag} <{tag}@customer.example>\r\nTo: support@shop.example\r\nSubject: Question {tag}\r\n\
+                 Message-ID: <{tag}@customer.example>\r\nDate: {date}\r\n\r\nHello, a question about {tag}.\r\n"
+            ),
+        )
+    }
+
+    fn draft(ledger: &mut Ledger, id: &str, message: &str, category: &str, risk: &str, missing: &[&str]) {
+        let json = serde_json::json!({"id": id, "subject": "Re", "body": "text", "missing_info": missing});
+        let d = NewDraft {
+            id,
+            message,
+            subject: "Re",
+            body: "text",
+            risk,
+            category: Some(category),
+            priority: Some("P3"),
+            confidence: Some(0.95),
+            draft_json: &json,
+        };
+        ledger.write(|tx| insert_draft(tx, &d, None).and_then(|_| draft_changed(tx, id, None))).unwrap();
+    }
+
+    fn to(ledger: &mut Ledger, id: &str, states: &[DraftState], actor: &str) {
+        ledger
+            .write(|tx| {
+                for s in states {
+                    transition(tx, id, *s, actor, Some("r"), None)?;
+                    if *s == DraftState::Sending {
+                        tx.execute("UPDATE drafts SET out_message_id = ?2 WHERE id = ?1", rusqlite::params![id, format!("<{id}@shop.example>")])?;
+                    }
+                    draft_changed(tx, id, None)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn figures_over_known_decisions_match_a_count_by_hand() {
+        use DraftState::*;
+        let mut ledger = Ledger::open_in_memory().unwrap();
+        let sent = [Approved, Sending, Sent];
+        let m: Vec<String> = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "r1", "r2"]
+            .iter()
+            .map(|t| message(&mut ledger, t, 2))
+            .collect();
+        let r3 = message(&mut ledger, "r3", 6);
+        message(&mut ledger, "n1", 30); // before the window, and no draft: over its 24h SLA
+        // shipping, all low risk
+        draft(&mut ledger, "s1", &m[0], "shipping", "low", &[]);
+        to(&mut ledger, "s1", &sent, "alice"); // approved as written, sent: resolved
+        draft(&mut ledger, "s2", &m[1], "shipping", "low", &[]);
+        to(&mut ledger, "s2", &sent, "alice"); // approved as written, sent: resolved
+        draft(&mut ledger, "s3", &m[2], "shipping", "low", &["order_number"]);
+        ledger.edit_draft("s3", "Re", "better text", "alice").unwrap();
+        to(&mut ledger, "s3", &sent, "alice"); // edited, sent asking for the order number
+        draft(&mut ledger, "s4", &m[3], "shipping", "low", &[]);
+        to(&mut ledger, "s4", &[Rejected], "bob"); // rejected
+        draft(&mut ledger, "s5", &m[4], "shipping", "low", &[]);
+        let reply = "From: Maria <maria@shop.example>\r\nTo: s5@customer.example\r\nSubject: Re: Question s5\r\n\
+                     Message-ID: <hand@shop.example>\r\nIn-Reply-To: <s5@customer.example>\r\n\r\nDone, it ships today.\r\n";
+        ingest(&mut ledger, "Sent", reply.to_string()); // answered from a mail client: handled, resolved
+        draft(&mut ledger, "s6", &m[5], "shipping", "low", &[]);
+        to(&mut ledger, "s6", &sent, "policy"); // auto-sent: no human decision
+        draft(&mut ledger, "s7", &m[6], "shipping", "low", &[]);
+        to(&mut ledger, "s7", &[Rejected], crate::stages::draft::store::ACTOR); // superseded
+        draft(&mut ledger, "s7b", &m[6], "shipping", "low", &[]); // pending
+        // refund, high risk
+        draft(&mut ledger, "r1", &m[7], "refund", "high", &[]);
+        to(&mut ledger, "r1", &[Approved], "alice"); // approved as written, not sent yet
+        draft(&mut ledger, "r2", &m[8], "refund", "high", &[]);
+        to(&mut ledger, "r2", &[Rejected], "bob");
+        draft(&mut ledger, "r3", &r3, "refund", "high", &[]); // pending
+        ledger.conn().execute("UPDATE cases SET priority = 'P1' WHERE customer_address = 'r3@customer.example'", []).unwrap();
+        // The customer of s3 answers.
+        ingest(
+            &mut ledger,
+            "INBOX",
+            "From: s3 <s3@customer.example>\r\nTo: support@shop.example\r\nSubject: Re: Question s3\r\n\
+             Message-ID: <s3-answer@customer.example>\r\nIn-Reply-To: <s3@shop.example>\r\n\r\nIt is NW-10001.\r\n"
+                .to_string(),
+        );
+
+        let now = Utc::now() + TimeDelta::minutes(1);
+        let w = Window::last(TimeDelta::hours(24), now);
+        let trust = trust(ledger.conn(), &w).unwrap();
+        let row = |c: &str| trust.iter().find(|t| t.category == c).unwrap().clone();
+        let s = row("shipping");
+        // s1..s5 decided by people; s6 (policy) and s7 (superseded) are not decisions.
+        assert_eq!(
+            (s.decided, s.approved_unchanged, s.approved_edited, s.rejected, s.handled, s.auto_sent),
+            (5, 2, 1, 1, 1, 1)
+        );
+        assert_eq!((s.acceptance, s.low_risk_decided, s.low_risk_acceptance), (Some(0.4), 5, Some(0.4)));
+        assert!(!s.auto_send_candidate);
+        let r = row("refund");
+        assert_eq!((r.decided, r.approved_unchanged, r.rejected, r.acceptance), (2, 1, 1, Some(0.5)));
+        assert_eq!((r.low_risk_decided, r.low_risk_acceptance), (0, None));
+        assert_eq!(trust.len(), 2);
+
+        let f = case_figures(ledger.conn(), &w, &Sla::default(), now, 5).unwrap();
+        // Opened in the window: the ten messages of the last six hours (n1 is older).
+        assert_eq!(f.opened, 10);
+        // Resolved: s1, s2 and s6 (replies that asked nothing), s5 (answered by hand).
+        assert_eq!((f.resolved, f.cancelled), (4, 0));
+        assert_eq!((f.asked_customer, f.customer_answers, f.team_replies, f.follow_ups), (1, 1, 1, 0));
+        let open: Vec<(&str, i64)> = f.open.iter().map(|o| (o.name.as_str(), o.count)).collect();
+        // new: n1; waiting on us: s3 (answered), s4, s7, r1, r2, r3.
+        assert_eq!(open, [("new", 1), ("waiting_internal", 6), ("waiting_customer", 0), ("waiting_partner", 0)]);
+        // n1 waits 30h against 24h; r3 (P1) 6h against 4h.
+        assert_eq!(f.over_sla, 2);
+        let sla: Vec<u64> = f.over_sla_cases.iter().map(|o| o.sla_hours).collect();
+        assert_eq!(sla, [24, 4]);
+    }
+}

@@ -250,3 +250,38 @@ fn paragraphs_addressed_to_an_ai_are_dropped_before_retrieval() {
     assert!(cleaned.contains("tracking hasn't updated"));
     assert!(!cleaned.contains("SYSTEM NOTE") && !cleaned.contains("$500"));
 }
+
+#[test]
+fn the_checklist_counts_what_earlier_messages_of_the_case_said() {
+    let mut d = drafter(None);
+    let r = record("m2", "Re: Broken plates", "Any news on this?", Some(("complaint", "en")));
+    let alone = d.draft(&r).unwrap();
+    assert_eq!(alone.draft.missing_info, ["order_number", "photos"]);
+    // Earlier in the case: the order number, and damage described without photos.
+    let earlier = "Broken plates\nOrder #NW-48472 arrived and two plates were broken.";
+    let case = CaseContext {
+        case: Some("c1".into()),
+        texts: vec![earlier.into()],
+        entities: crate::stages::entities::extract(earlier),
+        ..CaseContext::default()
+    };
+    let in_case = d.draft_in_case(&r, &case).unwrap();
+    assert_eq!(in_case.draft.missing_info, ["photos"], "the order number is known; the photos are still missing");
+    assert!(in_case.draft.body.contains("NW-48472"), "{}", in_case.draft.body);
+    // Photos sent in an earlier message count too.
+    let photo = crate::record::Attachment { filename: Some("a.jpg".into()), content_type: "image/jpeg".into(), size: 9 };
+    let with_photo = CaseContext { attachments: vec![photo], ..case.clone() };
+    assert!(d.draft_in_case(&r, &with_photo).unwrap().draft.missing_info.is_empty());
+}
+
+#[test]
+fn a_short_answer_classified_other_is_drafted_in_its_case_category() {
+    let mut d = drafter(None);
+    let r = record("m3", "Re: Parcel", "Sorry, here it is: #NW-48466", Some(("other", "en")));
+    let case = CaseContext { category: Some("shipping".into()), ..CaseContext::default() };
+    let drafted = d.draft_in_case(&r, &case).unwrap();
+    assert_eq!(drafted.category, "shipping");
+    assert!(drafted.draft.missing_info.is_empty());
+    let notes = drafted.draft.extra["notes"].to_string();
+    assert!(notes.contains("the category of its case"), "{notes}");
+}
