@@ -254,11 +254,15 @@ fn a_wrong_password_names_the_account_and_the_others_are_still_fetched() {
     const FAKE_TOKEN: &str = "ya29.fake-token-5RTQ";
     let mailbox = fresh_mailbox("pw");
     create_with("test", &mailbox, &[message(1, "pw"), message(2, "pw")]);
+    let oauth_box = fresh_mailbox("oauth");
+    create_with("test", &oauth_box, &[message(1, "oauth")]);
     let env = Env::new();
     let config = [
         account("aaa_wrong", "test", "implicit", &[&mailbox], &format!("password = {FAKE_PASSWORD:?}")),
         account("bbb_good", "test", "starttls", &[&mailbox], "password_command = \"echo secret\""),
         account("ccc_oauth", "test", "implicit", &[&mailbox], &format!("auth = \"xoauth2\"\ntoken_command = \"echo {FAKE_TOKEN}\"")),
+        // The test Dovecot accepts the password as an XOAUTH2 bearer token.
+        account("ddd_oauth_ok", "test", "implicit", &[&oauth_box], "auth = \"xoauth2\"\ntoken_command = \"echo secret\""),
     ]
     .concat();
     env.write_config(&config);
@@ -267,10 +271,15 @@ fn a_wrong_password_names_the_account_and_the_others_are_still_fetched() {
     assert!(err.contains("account \"aaa_wrong\"") && err.contains("IMAP login failed"), "{err}");
     assert!(err.contains("AUTHENTICATIONFAILED") || err.contains("Authentication failed"), "{err}");
     assert!(err.contains("hint: check the password source"), "{err}");
-    assert!(err.contains("account \"ccc_oauth\""), "{err}");
-    assert!(!err.contains("account \"bbb_good\""), "{err}");
-    assert_eq!(records.len(), 2);
-    assert!(records.iter().all(|r| r["account"] == "bbb_good"));
+    assert!(err.contains("account \"ccc_oauth\"") && err.contains("hint: check token_command"), "{err}");
+    assert!(!err.contains("account \"bbb_good\"") && !err.contains("account \"ddd_oauth_ok\""), "{err}");
+    assert_eq!(records.len(), 3);
+    assert_eq!(records.iter().filter(|r| r["account"] == "bbb_good").count(), 2);
+    assert_eq!(records.iter().filter(|r| r["account"] == "ddd_oauth_ok").count(), 1);
+    assert_eq!(
+        env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.login' AND status = 'ok' AND account = 'ddd_oauth_ok' AND json_extract(detail_json, '$.mechanism') = 'XOAUTH2'"),
+        1
+    );
     assert_eq!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.login' AND status = 'error' AND account = 'aaa_wrong'"), 1);
     assert_eq!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.login' AND status = 'ok' AND account = 'bbb_good'"), 1);
 
@@ -393,7 +402,7 @@ fn idle_emits_new_mail_within_seconds_and_stops_cleanly_on_sigterm() {
     env.write_config(&account("shop", "customer", "implicit", &["INBOX"], ""));
     lmtp_deliver("customer", &message(1, "idle-before"));
     let mut child = env
-        .cmd(&["fetch", "--idle"])
+        .cmd(&["fetch", "--idle", "--idle-renew", "1"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -426,6 +435,20 @@ fn idle_emits_new_mail_within_seconds_and_stops_cleanly_on_sigterm() {
     assert!(line.contains("idle-arrived"), "{line}");
     assert!(waited < Duration::from_secs(5), "took {waited:?}");
 
+    // IDLE is re-issued before the server's timeout (here: every second).
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.idle' AND json_extract(detail_json, '$.end') = 'renew'") >= 1);
+
+    // The server drops the connection: the watcher reconnects and catches up.
+    let dovecot_conf = format!("{}/dovecot.conf", servers().get("DOVECOT_DIR"));
+    let kicked = std::process::Command::new("doveadm").args(["-c", &dovecot_conf, "kick", "customer"]).output().unwrap();
+    assert!(kicked.status.success(), "{kicked:?}");
+    lmtp_deliver("customer", &message(3, "idle-after-drop"));
+    let line = rx.recv_timeout(Duration::from_secs(15)).expect("a record after the reconnect");
+    assert!(line.contains("idle-after-drop"), "{line}");
+    assert!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.error' AND account = 'shop'") >= 1);
+    assert!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.login' AND status = 'ok' AND account = 'shop'") >= 2);
+
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
@@ -438,7 +461,8 @@ fn idle_emits_new_mail_within_seconds_and_stops_cleanly_on_sigterm() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert_eq!(status.code(), Some(0), "{err}");
-    assert_eq!(env.count("SELECT COUNT(*) FROM messages"), 2);
+    assert!(err.contains("account \"shop\" mailbox \"INBOX\"") && err.contains("reconnecting in"), "{err}");
+    assert_eq!(env.count("SELECT COUNT(*) FROM messages"), 3);
     assert!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.idle' AND account = 'shop'") >= 1);
     assert_eq!(env.count("SELECT COUNT(*) FROM runs WHERE command = 'fetch' AND status = 'ok'"), 1);
 }

@@ -61,6 +61,10 @@ pub struct FetchArgs {
     /// reconnects with backoff after a drop; SIGTERM or Ctrl-C ends it cleanly (exit 0)
     #[arg(long)]
     pub idle: bool,
+    /// With --idle: re-issue IDLE after this many seconds without news (servers log idle
+    /// clients out after 30 minutes)
+    #[arg(long, value_name = "SECS", default_value_t = 25 * 60, value_parser = clap::value_parser!(u64).range(1..=29 * 60), hide = true)]
+    pub idle_renew: u64,
     /// Mark fetched messages as read on the server (\Seen); by default nothing is changed there
     #[arg(long)]
     pub mark_seen: bool,
@@ -107,6 +111,7 @@ async fn fetch_imap(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
         max_parse_bytes: args.max_parse_bytes,
         mark_seen: args.mark_seen,
         run_id: ctx.run_id(),
+        idle_renew: std::time::Duration::from_secs(args.idle_renew),
         ..FetchOptions::default()
     };
     if args.idle {

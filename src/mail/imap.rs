@@ -332,7 +332,13 @@ impl ImapSession {
             tokio::pin!(stop);
             tokio::select! {
                 r = wait => match r {
-                    Ok(async_imap::extensions::idle::IdleResponse::NewData(_)) => IdleEnd::Changed,
+                    Ok(async_imap::extensions::idle::IdleResponse::NewData(data)) => {
+                        if let Response::Data { status: Status::Bye, outcome, .. } = data.parsed() {
+                            let text = outcome.information.as_deref().unwrap_or("");
+                            return Err(dropped(format!("the server said BYE {text}")));
+                        }
+                        IdleEnd::Changed
+                    }
                     Ok(async_imap::extensions::idle::IdleResponse::Timeout) => IdleEnd::Timeout,
                     Ok(async_imap::extensions::idle::IdleResponse::ManualInterrupt) => IdleEnd::Stopped,
                     Err(e) => return Err(classify(&addr, "IDLE", e)),
@@ -538,6 +544,7 @@ fn server_text(e: &async_imap::error::Error) -> String {
     };
     let info = detail
         .split_once("info: Some(\"")
+        .or_else(|| detail.split_once("information: Some(\""))
         .and_then(|(_, rest)| rest.rsplit_once("\")"))
         .map(|(text, _)| text.replace("\\\"", "\""));
     let code = detail
@@ -765,6 +772,10 @@ mod tests {
             "code: Some(AuthenticationFailed), info: Some(\"Authentication failed.\")".into(),
         );
         assert_eq!(server_text(&e), "NO [AUTHENTICATIONFAILED] Authentication failed.");
+        let e = async_imap::error::Error::No(
+            "outcome: Outcome { code: None, information: Some(\"Mailbox doesn't exist: Nope\") }".into(),
+        );
+        assert_eq!(server_text(&e), "NO Mailbox doesn't exist: Nope");
     }
 
     #[test]

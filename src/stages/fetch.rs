@@ -711,7 +711,9 @@ fn problem(target: &Target, mailbox: Option<&str>, e: &ImapError) -> Problem {
             "IMAP login failed",
             Some(match target.imap.auth {
                 AuthMethod::Login => format!("check the password source (password_command / password_env) of [accounts.{name}]"),
-                AuthMethod::Xoauth2 => format!("check token_command of [accounts.{name}]: the token may have expired"),
+                AuthMethod::Xoauth2 => format!(
+                    "check token_command of [accounts.{name}] (an expired token is the usual cause) and that the server offers XOAUTH2"
+                ),
             }),
         ),
         ImapError::Dropped { .. } => ("connection lost", None),
