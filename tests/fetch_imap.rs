@@ -466,3 +466,35 @@ fn idle_emits_new_mail_within_seconds_and_stops_cleanly_on_sigterm() {
     assert!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.idle' AND account = 'shop'") >= 1);
     assert_eq!(env.count("SELECT COUNT(*) FROM runs WHERE command = 'fetch' AND status = 'ok'"), 1);
 }
+
+#[test]
+fn a_backfill_of_many_messages_is_fetched_in_batches_in_uid_order() {
+    // 1,100 messages written straight into a Maildir folder (APPEND one by one would be slow).
+    use std::os::unix::fs::MetadataExt;
+    let mailbox = fresh_mailbox("many");
+    let root = servers().maildir("test");
+    let owner = std::fs::metadata(&root).unwrap();
+    let dir = root.join(format!(".{mailbox}"));
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    for n in 0..1100 {
+        let path = dir.join("cur").join(format!("{n:05}.bench.test:2,"));
+        std::fs::write(&path, message(n, "many")).unwrap();
+        std::os::unix::fs::chown(&path, Some(owner.uid()), Some(owner.gid())).unwrap();
+    }
+    for d in [dir.clone(), dir.join("cur"), dir.join("new"), dir.join("tmp")] {
+        std::os::unix::fs::chown(&d, Some(owner.uid()), Some(owner.gid())).unwrap();
+    }
+    let env = Env::new();
+    env.write_config(&account("support", "test", "implicit", &[&mailbox], ""));
+    let (code, records, err) = fetch(&env, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(records.len(), 1100);
+    let uids: Vec<u64> = records.iter().map(|r| r["uid"].as_u64().unwrap()).collect();
+    assert!(uids.windows(2).all(|w| w[0] < w[1]), "records are not in UID order");
+    assert_eq!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.fetch'"), 3);
+    assert_eq!(env.count("SELECT highest_uid FROM sync_state"), 1100);
+    let (_, records, _) = fetch(&env, &[]);
+    assert!(records.is_empty());
+}

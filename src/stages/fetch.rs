@@ -49,6 +49,8 @@ const BATCH_MESSAGES: usize = 500;
 const BATCH_BYTES: u64 = 32 * 1024 * 1024;
 /// UIDs sized per `UID FETCH (RFC822.SIZE)`.
 const SIZE_CHUNK: usize = 5000;
+/// How long a watcher may take to log out after a stop before it is cut off.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// One account to fetch and the mailboxes to read.
 #[derive(Debug, Clone)]
@@ -293,9 +295,10 @@ async fn watch_mailbox(
         }
         let result = tokio::select! {
             r = watch_session(&mut ledger, &target, &mailbox, &opts, &mut on, &mut backoff, shutdown.clone()) => r,
-            // Safe to drop mid-way: no ledger transaction spans an await, and records are
-            // handed out right after their commit.
-            _ = stopped(shutdown.clone()) => return Ok(()),
+            // The session ends IDLE and logs out by itself on a stop; a long backfill is cut
+            // after a grace period. Safe to drop mid-way: no ledger transaction spans an
+            // await, and records are handed out right after their commit.
+            _ = async { stopped(shutdown.clone()).await; tokio::time::sleep(STOP_GRACE).await } => return Ok(()),
         };
         match result {
             Ok(()) | Err(SyncError::Closed) => return Ok(()),
@@ -525,8 +528,6 @@ where
     wanted.dedup();
 
     let cap = target.imap.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES).clamp(1024, u32::MAX as u64) as u32;
-    let mut committed = highest;
-    let mut state_stored = current.is_some();
     if !wanted.is_empty() {
         progress.start(Some(wanted.len() as u64), Unit::Messages);
         progress.message(&format!("{account}/{mailbox}"));
@@ -537,67 +538,159 @@ where
         max_parse_bytes: opts.max_parse_bytes,
         run_id: opts.run_id,
     };
-    let mut ingestor = Ingestor::new(origin);
-    for chunk in wanted.chunks(SIZE_CHUNK) {
-        let sizes = session.fetch_sizes(&uid_set(chunk)).await?;
-        for batch in plan_batches(chunk, &sizes, cap) {
-            let started = Instant::now();
-            let fetched = match &batch {
-                Batch::Whole(uids) => session.fetch_range(&uid_set(uids), None).await?,
-                Batch::Head(uid) => session.fetch_range(&uid.to_string(), Some(cap)).await?,
-            };
-            let fetch_ms = ms(started);
-            let requested = batch.uids();
-            let got: HashSet<u32> = fetched.iter().map(|m| m.uid).collect();
-            // Gone between SEARCH and FETCH (expunged by another client).
-            let missing: Vec<u32> = requested.iter().copied().filter(|u| !got.contains(u)).collect();
-            let bytes: u64 = fetched.iter().map(|m| m.raw.len() as u64).sum();
-            let parsed = parse_batch(fetched, account, mailbox, uidvalidity, opts.max_parse_bytes).await;
-            let count = parsed.len() as u64;
-            let mut relocated: Vec<(u32, String)> = Vec::new();
-            for (p, raw, uid) in parsed {
-                if resync && let Some(existing) = same_message_stored(ledger, &p, &raw)? {
-                    relocated.push((uid, existing));
-                    continue;
+    let mut store = BatchStore {
+        ledger,
+        target,
+        mailbox,
+        opts,
+        uidvalidity,
+        resync,
+        committed: highest,
+        state_stored: current.is_some(),
+        ingestor: Ingestor::new(origin),
+        report,
+    };
+    // A pipeline one batch deep: batch N+1 is fetched while N is parsed on a blocking thread,
+    // and N is stored while N+1 is parsed.
+    let mut pending: Option<InFlight> = None;
+    let fetching: Result<(), SyncError> = async {
+        for chunk in wanted.chunks(SIZE_CHUNK) {
+            let sizes = session.fetch_sizes(&uid_set(chunk)).await?;
+            for batch in plan_batches(chunk, &sizes, cap) {
+                let started = Instant::now();
+                let fetched = match &batch {
+                    Batch::Whole(uids) => session.fetch_range(&uid_set(uids), None).await?,
+                    Batch::Head(uid) => session.fetch_range(&uid.to_string(), Some(cap)).await?,
+                };
+                let next = InFlight::start(batch, fetched, ms(started), account, mailbox, uidvalidity, opts.max_parse_bytes);
+                if let Some(prev) = pending.replace(next) {
+                    if let Err(e) = store.finish(prev, session, progress, on).await {
+                        // Never store a later batch after an earlier one failed: its UIDs
+                        // would move the sync state past the failed ones.
+                        pending = None;
+                        return Err(e);
+                    }
                 }
-                ingestor.add_parsed(p, raw, Some(ServerId { uidvalidity, uid }));
-            }
-            let new_highest = committed.max(requested.iter().copied().max().unwrap_or(0));
-            let set = uid_set(&requested);
-            let fetch_event = imap_event("imap.fetch", "ok", target, opts).latency_ms(fetch_ms).detail(json!({
-                "mailbox": mailbox, "uids": set, "count": count, "bytes": bytes,
-                "truncated": matches!(batch, Batch::Head(_)), "missing": uid_set(&missing)
-            }));
-            let records = ingestor.flush_with(ledger, |tx| {
-                for (uid, id) in &relocated {
-                    insert_location(tx, account, mailbox, uidvalidity, *uid, id)?;
-                }
-                let state = SyncState { uidvalidity, highest_uid: new_highest, highest_modseq: None };
-                set_sync_state(tx, account, mailbox, state)?;
-                events::insert(tx, &fetch_event)?;
-                Ok(())
-            })?;
-            committed = new_highest;
-            state_stored = true;
-            report.seen += count;
-            report.new += records.len() as u64;
-            report.known += count - records.len() as u64;
-            report.bytes += bytes;
-            progress.inc(requested.len() as u64);
-            if !records.is_empty() && !on(Notice::Records(records)) {
-                return Err(SyncError::Closed);
-            }
-            if opts.mark_seen && !got.is_empty() {
-                session.mark_seen(&uid_set(&got.into_iter().collect::<Vec<_>>())).await?;
             }
         }
+        Ok(())
     }
+    .await;
+    // What was fetched before a failure is still stored.
+    if let Some(prev) = pending.take() {
+        store.finish(prev, session, progress, on).await?;
+    }
+    fetching?;
     // Remember UIDVALIDITY (and a --since start) even when there was nothing to fetch.
-    if !state_stored || target_highest > committed {
-        let state = SyncState { uidvalidity, highest_uid: committed.max(target_highest), highest_modseq: None };
-        ledger.write(|tx| set_sync_state(tx, account, mailbox, state))?;
+    if !store.state_stored || target_highest > store.committed {
+        let state = SyncState { uidvalidity, highest_uid: store.committed.max(target_highest), highest_modseq: None };
+        store.ledger.write(|tx| set_sync_state(tx, account, mailbox, state))?;
     }
     Ok(())
+}
+
+/// A fetched batch whose parsing runs on a blocking thread.
+struct InFlight {
+    batch: Batch,
+    fetch_ms: i64,
+    got: Vec<u32>,
+    bytes: u64,
+    parsing: tokio::task::JoinHandle<Vec<(Parsed, Vec<u8>, u32)>>,
+}
+
+impl InFlight {
+    fn start(
+        batch: Batch,
+        fetched: Vec<FetchedMessage>,
+        fetch_ms: i64,
+        account: &str,
+        mailbox: &str,
+        uidvalidity: u32,
+        max_parse_bytes: usize,
+    ) -> InFlight {
+        let got = fetched.iter().map(|m| m.uid).collect();
+        let bytes = fetched.iter().map(|m| m.raw.len() as u64).sum();
+        let parsing = tokio::task::spawn_blocking(parse_batch(fetched, account, mailbox, uidvalidity, max_parse_bytes));
+        InFlight { batch, fetch_ms, got, bytes, parsing }
+    }
+}
+
+/// Stores fetched batches of one mailbox, each with the sync state in the same transaction.
+struct BatchStore<'a> {
+    ledger: &'a mut Ledger,
+    target: &'a Target,
+    mailbox: &'a str,
+    opts: &'a FetchOptions,
+    uidvalidity: u32,
+    resync: bool,
+    /// The highest UID the ledger holds for this mailbox.
+    committed: u32,
+    state_stored: bool,
+    ingestor: Ingestor,
+    report: &'a mut FetchReport,
+}
+
+impl BatchStore<'_> {
+    /// Waits for the batch's parse, stores it, hands out its new records, marks it seen if asked.
+    async fn finish<R, F>(
+        &mut self,
+        f: InFlight,
+        session: &mut ImapSession,
+        progress: &R,
+        on: &mut F,
+    ) -> Result<(), SyncError>
+    where
+        R: Reporter + ?Sized,
+        F: FnMut(Notice) -> bool,
+    {
+        let parsed = match f.parsing.await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        let (account, mailbox, uidvalidity) = (self.target.account.as_str(), self.mailbox, self.uidvalidity);
+        let requested = f.batch.uids();
+        let got: HashSet<u32> = f.got.iter().copied().collect();
+        // Gone between SEARCH and FETCH (expunged by another client).
+        let missing: Vec<u32> = requested.iter().copied().filter(|u| !got.contains(u)).collect();
+        let count = parsed.len() as u64;
+        let mut relocated: Vec<(u32, String)> = Vec::new();
+        for (p, raw, uid) in parsed {
+            if self.resync && let Some(existing) = same_message_stored(self.ledger, &p, &raw)? {
+                relocated.push((uid, existing));
+                continue;
+            }
+            self.ingestor.add_parsed(p, raw, Some(ServerId { uidvalidity, uid }));
+        }
+        let new_highest = self.committed.max(requested.iter().copied().max().unwrap_or(0));
+        let fetch_event =
+            imap_event("imap.fetch", "ok", self.target, self.opts).latency_ms(f.fetch_ms).detail(json!({
+                "mailbox": mailbox, "uids": uid_set(&requested), "count": count, "bytes": f.bytes,
+                "truncated": matches!(f.batch, Batch::Head(_)), "missing": uid_set(&missing)
+            }));
+        let records = self.ingestor.flush_with(self.ledger, |tx| {
+            for (uid, id) in &relocated {
+                insert_location(tx, account, mailbox, uidvalidity, *uid, id)?;
+            }
+            let state = SyncState { uidvalidity, highest_uid: new_highest, highest_modseq: None };
+            set_sync_state(tx, account, mailbox, state)?;
+            events::insert(tx, &fetch_event)?;
+            Ok(())
+        })?;
+        self.committed = new_highest;
+        self.state_stored = true;
+        self.report.seen += count;
+        self.report.new += records.len() as u64;
+        self.report.known += count - records.len() as u64;
+        self.report.bytes += f.bytes;
+        progress.inc(requested.len() as u64);
+        if !records.is_empty() && !on(Notice::Records(records)) {
+            return Err(SyncError::Closed);
+        }
+        if self.opts.mark_seen && !f.got.is_empty() {
+            session.mark_seen(&uid_set(&f.got)).await?;
+        }
+        Ok(())
+    }
 }
 
 /// One UID FETCH: several whole messages, or the head of one huge message.
@@ -644,16 +737,16 @@ fn plan_batches(uids: &[u32], sizes: &[(u32, u32)], cap: u32) -> Vec<Batch> {
     out
 }
 
-/// Parses a batch on a blocking thread (mail-parser is CPU work).
-async fn parse_batch(
+/// The work of parsing a batch, to run on a blocking thread (mail-parser is CPU work).
+fn parse_batch(
     fetched: Vec<FetchedMessage>,
     account: &str,
     mailbox: &str,
     uidvalidity: u32,
     max_parse_bytes: usize,
-) -> Vec<(Parsed, Vec<u8>, u32)> {
+) -> impl FnOnce() -> Vec<(Parsed, Vec<u8>, u32)> + Send + 'static {
     let (account, mailbox) = (account.to_string(), mailbox.to_string());
-    let work = move || {
+    move || {
         fetched
             .into_iter()
             .map(|m| {
@@ -670,10 +763,6 @@ async fn parse_batch(
                 (p, m.raw, m.uid)
             })
             .collect()
-    };
-    match tokio::task::spawn_blocking(work).await {
-        Ok(v) => v,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
 
