@@ -51,11 +51,13 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l maildir -d '
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l eml -d 'Import single RFC 822 message files (`-` for stdin)' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l account -d 'Only these configured accounts [default: all]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l mailbox -d 'Only these mailboxes [default: the account\'s `mailboxes`]' -r
-complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l since -d 'Backfill: also fetch messages since DATE (YYYY-MM-DD) that are older than the sync state' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l since -d 'Backfill: also fetch messages since DATE (YYYY-MM-DD) that are older than the sync state. On a mailbox\'s first fetch, start at DATE instead of fetching the whole mailbox' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l idle-renew -d 'With --idle: re-issue IDLE after this many seconds without news (servers log idle clients out after 30 minutes)' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l max-parse-bytes -d 'Parse at most this many bytes of a message; larger ones are stored whole and flagged `huge`' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l idle -d 'Stay connected (IMAP IDLE) and emit records as mail arrives'
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l idle -d 'Stay connected (IMAP IDLE) and emit each record as mail arrives, flushed at once; reconnects with backoff after a drop; SIGTERM or Ctrl-C ends it cleanly (exit 0)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l mark-seen -d 'Mark fetched messages as read on the server (\\Seen); by default nothing is changed there'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
