@@ -52,7 +52,7 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l eml -d 'Impo
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l account -d 'Only these configured accounts [default: all]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l mailbox -d 'Only these mailboxes [default: the account\'s `mailboxes`]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l since -d 'Backfill: also fetch messages since DATE (YYYY-MM-DD) that are older than the sync state. On a mailbox\'s first fetch, start at DATE instead of fetching the whole mailbox' -r
-complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l idle-renew -d 'With --idle: re-issue IDLE after this many seconds without news (servers log idle clients out after 30 minutes)' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l idle-renew -d 'With --idle: re-issue IDLE after SECS without news. Servers log idle clients out after 30 minutes; lower it where a NAT router or firewall drops quiet connections sooner' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l max-parse-bytes -d 'Parse at most this many bytes of a message; larger ones are stored whole and flagged `huge`' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F

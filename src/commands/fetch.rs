@@ -61,9 +61,9 @@ pub struct FetchArgs {
     /// reconnects with backoff after a drop; SIGTERM or Ctrl-C ends it cleanly (exit 0)
     #[arg(long)]
     pub idle: bool,
-    /// With --idle: re-issue IDLE after this many seconds without news (servers log idle
-    /// clients out after 30 minutes)
-    #[arg(long, value_name = "SECS", default_value_t = 25 * 60, value_parser = clap::value_parser!(u64).range(1..=29 * 60), hide = true)]
+    /// With --idle: re-issue IDLE after SECS without news. Servers log idle clients out after
+    /// 30 minutes; lower it where a NAT router or firewall drops quiet connections sooner
+    #[arg(long, value_name = "SECS", default_value_t = 25 * 60, value_parser = clap::value_parser!(u64).range(1..=29 * 60))]
     pub idle_renew: u64,
     /// Mark fetched messages as read on the server (\Seen); by default nothing is changed there
     #[arg(long)]

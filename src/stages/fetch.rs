@@ -563,13 +563,13 @@ where
                     Batch::Head(uid) => session.fetch_range(&uid.to_string(), Some(cap)).await?,
                 };
                 let next = InFlight::start(batch, fetched, ms(started), account, mailbox, uidvalidity, opts.max_parse_bytes);
-                if let Some(prev) = pending.replace(next) {
-                    if let Err(e) = store.finish(prev, session, progress, on).await {
-                        // Never store a later batch after an earlier one failed: its UIDs
-                        // would move the sync state past the failed ones.
-                        pending = None;
-                        return Err(e);
-                    }
+                if let Some(prev) = pending.replace(next)
+                    && let Err(e) = store.finish(prev, session, progress, on).await
+                {
+                    // Never store a later batch after an earlier one failed: its UIDs
+                    // would move the sync state past the failed ones.
+                    pending = None;
+                    return Err(e);
                 }
             }
         }
