@@ -5,13 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(100M 1G)
 work=${BENCH_DIR:-$(mktemp -d /tmp/mailroom-bench.XXXXXX)}
+mkdir -p "$work"
 cargo build --release --quiet
 bin=target/release/mailroom
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 printf '| mbox | messages | MB | seconds | MB/s | messages/s | peak RSS MB |\n|---|---|---|---|---|---|---|\n'
 for size in "${sizes[@]}"; do
   mbox=$work/bench-$size.mbox
-  [ -f "$mbox" ] || python3 scripts/gen-mbox.py "$mbox" --size "$size" 2>/dev/null
+  [ -f "$mbox" ] || python3 scripts/gen-mbox.py "$mbox" --size "$size"
   rm -f "$work/ledger-$size.sqlite"*
   bytes=$(stat -c %s "$mbox")
   /usr/bin/time -f '%e %M' -o "$work/time-$size" "$bin" --quiet --ledger "$work/ledger-$size.sqlite" \

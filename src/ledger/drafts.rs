@@ -154,6 +154,13 @@ pub fn get_draft(conn: &Connection, id: &str) -> Result<Option<DraftRow>> {
     Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM drafts WHERE id = ?1"), [id], from_row).optional()?)
 }
 
+/// Every draft of one message, oldest first, on any connection or transaction.
+pub fn drafts_for_message(conn: &Connection, message: &str) -> Result<Vec<DraftRow>> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM drafts WHERE message = ?1 ORDER BY created_at, rowid"))?;
+    let rows = stmt.query_map([message], from_row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
 /// Moves a draft from one of `from` to `to`, recording who and why. Fails (and changes nothing)
 /// when the draft is not in an allowed state or the move is not legal.
 pub fn transition(
@@ -168,7 +175,9 @@ pub fn transition(
     if !current.state.can_become(to) {
         bail!("draft {id} is {}, it cannot become {}", current.state.as_str(), to.as_str());
     }
-    let human_decision = matches!(to, DraftState::Approved | DraftState::Rejected | DraftState::Handled);
+    // A temporary send failure returns a draft to `approved`: that is not a new decision.
+    let human_decision = matches!(to, DraftState::Approved | DraftState::Rejected | DraftState::Handled)
+        && current.state != DraftState::Sending;
     let t = now();
     let n = conn.execute(
         "UPDATE drafts SET state = ?3, updated_at = ?4, \

@@ -267,13 +267,7 @@ impl ImapSession {
 
     /// Sets \Seen on the messages in `uid_set` (only when the user asked for it).
     pub async fn mark_seen(&mut self, uid_set: &str) -> Result<(), ImapError> {
-        let command = format!("UID STORE {uid_set} +FLAGS.SILENT (\\Seen)");
-        let session = &mut self.session;
-        timed(&self.addr, &command, COMMAND_TIMEOUT, async move {
-            session.uid_store(uid_set, "+FLAGS.SILENT (\\Seen)").await?.try_collect::<Vec<_>>().await
-        })
-        .await?;
-        Ok(())
+        self.add_flags(uid_set, &["\\Seen"]).await
     }
 
     /// APPEND `raw` to `mailbox` with `flags` (e.g. `["\\Seen"]`).
@@ -357,6 +351,21 @@ impl ImapSession {
     /// LOGOUT, best effort (the connection is closed either way).
     pub async fn logout(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.session.logout()).await;
+    }
+}
+
+/// Flags other than \Seen (send: `\Answered` on the message a reply went to).
+impl ImapSession {
+    /// Adds `flags` to the messages in `uid_set` of the selected mailbox.
+    pub async fn add_flags(&mut self, uid_set: &str, flags: &[&str]) -> Result<(), ImapError> {
+        let query = format!("+FLAGS.SILENT ({})", flags.join(" "));
+        let command = format!("UID STORE {uid_set} {query}");
+        let session = &mut self.session;
+        timed(&self.addr, &command, COMMAND_TIMEOUT, async move {
+            session.uid_store(uid_set, &query).await?.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        Ok(())
     }
 }
 

@@ -4,3 +4,5 @@ pub mod imap;
 pub mod import;
 pub mod parse;
 pub mod quote;
+pub mod reply;
+pub mod smtp;
