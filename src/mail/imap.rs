@@ -174,11 +174,7 @@ impl ImapSession {
         Connection::open(cfg).await?.login(cfg, account).await
     }
 
-    /// `host:port` of the server.
-    pub fn addr(&self) -> &str {
-        &self.addr
-    }
-
+    /// True when the server announced `name` (e.g. "IDLE") after login.
     pub fn has_capability(&self, name: &str) -> bool {
         self.capabilities.contains(&name.to_ascii_uppercase())
     }
@@ -303,11 +299,6 @@ impl ImapSession {
         timed(&self.addr, &format!("DELETE {mailbox}"), COMMAND_TIMEOUT, self.session.delete(&name)).await
     }
 
-    /// NOOP: keeps the connection alive and lets the server report changes.
-    pub async fn noop(&mut self) -> Result<(), ImapError> {
-        timed(&self.addr, "NOOP", COMMAND_TIMEOUT, self.session.noop()).await
-    }
-
     /// Waits in IDLE on the selected mailbox until the server reports a change, `max` passes
     /// (re-issue before the server's inactivity timeout, at most 29 minutes by RFC 2177), or
     /// `stop` completes. Always ends IDLE with DONE before handing the session back.
@@ -411,11 +402,6 @@ impl Connection {
             }
         };
         Ok(Connection { client, connect_ms: started.elapsed().as_millis() as u64, addr })
-    }
-
-    /// `host:port` of the server.
-    pub fn addr(&self) -> &str {
-        &self.addr
     }
 
     /// Logs in with the account's method (LOGIN, or XOAUTH2 with a token from `token_command`),
@@ -595,7 +581,7 @@ fn base_roots() -> &'static RootCertStore {
 }
 
 /// A rustls client config (ring provider) trusting the base roots plus `ca_file`.
-pub fn client_config(ca_file: Option<&Path>, verify: bool) -> Result<rustls::ClientConfig, String> {
+fn client_config(ca_file: Option<&Path>, verify: bool) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -687,7 +673,7 @@ pub fn uid_set(uids: &[u32]) -> String {
 }
 
 /// An IMAP quoted string, or None when the text cannot be quoted (CR, LF, NUL).
-pub fn quote_string(s: &str) -> Option<String> {
+fn quote_string(s: &str) -> Option<String> {
     if s.contains(['\r', '\n', '\0']) {
         return None;
     }
@@ -695,7 +681,7 @@ pub fn quote_string(s: &str) -> Option<String> {
 }
 
 /// A mailbox name as IMAP wants it: modified UTF-7 (RFC 3501 5.1.3), so `已发送` works.
-pub fn encode_mailbox(name: &str) -> String {
+fn encode_mailbox(name: &str) -> String {
     if name.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'&') {
         return name.to_string();
     }
