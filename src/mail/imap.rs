@@ -179,6 +179,18 @@ impl ImapSession {
         self.capabilities.contains(&name.to_ascii_uppercase())
     }
 
+    /// Drains what the server reported unasked during earlier commands; true when that
+    /// includes new mail (EXISTS / RECENT). Call before IDLE: mail that arrived during a fetch
+    /// is reported then, not again in IDLE.
+    pub fn take_new_mail_notices(&mut self) -> bool {
+        use async_imap::types::UnsolicitedResponse as U;
+        let mut news = false;
+        while let Ok(r) = self.session.unsolicited_responses.try_recv() {
+            news |= matches!(r, U::Exists(_) | U::Recent(_));
+        }
+        news
+    }
+
     /// SELECT (read-write, so IDLE and \Seen work; BODY.PEEK keeps messages unread).
     pub async fn select(&mut self, mailbox: &str) -> Result<MailboxStatus, ImapError> {
         let name = encode_mailbox(mailbox);

@@ -336,6 +336,9 @@ async fn watch_session<F: FnMut(Notice) -> bool>(
     loop {
         sync_mailbox(&mut session, ledger, target, mailbox, opts, &Silent, on, &mut report).await?;
         *backoff = Duration::from_secs(1);
+        if session.take_new_mail_notices() {
+            continue;
+        }
         if !session.has_capability("IDLE") {
             if !announced {
                 on(Notice::Info(format!(
