@@ -14,6 +14,14 @@ use crate::stages::fetch::{FetchOptions, Notice, Problem, Target, spawn_watchers
 use crate::stages::ingest::{Ingestor, Origin, parse_in_order};
 use crate::stages::progress::{Reporter, Unit};
 
+const EXAMPLES: &str = "\
+Examples:
+  mailroom fetch | mailroom filter
+  mailroom fetch --account support --mailbox INBOX --since 2026-01-01
+  mailroom fetch --idle | mailroom filter | mailroom classify
+  mailroom fetch --mbox examples/sample.mbox | mailroom filter
+  mailroom fetch --maildir ~/Maildir/support --quiet > new.jsonl";
+
 /// Fetch new messages, store them once in the ledger, and print one record per new message.
 ///
 /// Without file options, reads the IMAP accounts of the config incrementally (UIDVALIDITY +
@@ -28,14 +36,8 @@ use crate::stages::progress::{Reporter, Unit};
 ///
 /// Messages larger than the account's `max_message_bytes` (default 50 MB) are stored with
 /// their first `max_message_bytes` only and flagged `huge` and `truncated`.
-///
-/// Examples:
-///   mailroom fetch | mailroom filter
-///   mailroom fetch --account support --mailbox INBOX --since 2026-01-01
-///   mailroom fetch --idle | mailroom filter | mailroom classify
-///   mailroom fetch --mbox examples/sample.mbox | mailroom filter
-///   mailroom fetch --maildir ~/Maildir/support --quiet > new.jsonl
 #[derive(Debug, Args)]
+#[command(after_long_help = EXAMPLES)]
 pub struct FetchArgs {
     /// Import an mbox file (mboxo or mboxrd; `-` for stdin); repeatable
     #[arg(long, value_name = "FILE")]
