@@ -8,6 +8,7 @@ pub mod digest;
 pub mod draft;
 pub mod duration;
 pub mod entities;
+pub mod fetch;
 pub mod health;
 pub mod ingest;
 pub mod notify;
