@@ -113,6 +113,7 @@ async fn fetch_imap(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
         mark_seen: args.mark_seen,
         run_id: ctx.run_id(),
         idle_renew: std::time::Duration::from_secs(args.idle_renew),
+        case_rules: crate::stages::cases::Rules::from_config(ctx.config()?),
         ..FetchOptions::default()
     };
     if args.idle {

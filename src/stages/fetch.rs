@@ -38,6 +38,7 @@ use crate::ledger::{Event, Ledger, events};
 use crate::mail::imap::{Connection, FetchedMessage, IdleEnd, ImapError, ImapSession, uid_set};
 use crate::mail::parse::{Parsed, message_key, parse_message};
 use crate::record::Record;
+use crate::stages::cases::Rules as CaseRules;
 use crate::stages::ingest::{Ingestor, Origin, ServerId};
 use crate::stages::progress::{Reporter, Silent, Unit};
 
@@ -61,7 +62,9 @@ pub struct Target {
 }
 
 /// The accounts to fetch: the named ones (each must exist and have `imap`), or every account
-/// with `imap`. `mailboxes`, when not empty, replaces each account's own list.
+/// with `imap`. `mailboxes`, when not empty, replaces each account's own list; otherwise the
+/// account's `sent_mailbox` is read too (replies people write from their mail client join
+/// their service case, see `stages::cases`).
 pub fn targets(config: &Config, accounts: &[String], mailboxes: &[String]) -> Result<Vec<Target>, ConfigError> {
     let names: Vec<String> = if accounts.is_empty() {
         config.accounts.iter().filter(|(_, a)| a.imap.is_some()).map(|(n, _)| n.clone()).collect()
@@ -79,8 +82,14 @@ pub fn targets(config: &Config, accounts: &[String], mailboxes: &[String]) -> Re
         };
         let mut imap = imap.clone();
         imap.ca_file = imap.ca_file.as_deref().map(|p| config.resolve_path(p));
-        let mailboxes = if mailboxes.is_empty() { imap.mailboxes.clone() } else { mailboxes.to_vec() };
-        out.push(Target { account: name, imap, mailboxes });
+        let mut list = if mailboxes.is_empty() { imap.mailboxes.clone() } else { mailboxes.to_vec() };
+        if let Some(sent) = &imap.sent_mailbox
+            && mailboxes.is_empty()
+            && !list.contains(sent)
+        {
+            list.push(sent.clone());
+        }
+        out.push(Target { account: name, imap, mailboxes: list });
     }
     Ok(out)
 }
@@ -100,6 +109,9 @@ pub struct FetchOptions {
     pub max_backoff: Duration,
     /// How often to poll a server without IDLE.
     pub poll_interval: Duration,
+    /// How stored messages find their service case; its window also bounds the first sync
+    /// of a Sent folder.
+    pub case_rules: CaseRules,
 }
 
 impl Default for FetchOptions {
@@ -112,6 +124,7 @@ impl Default for FetchOptions {
             idle_renew: Duration::from_secs(25 * 60),
             max_backoff: Duration::from_secs(300),
             poll_interval: Duration::from_secs(60),
+            case_rules: CaseRules::default(),
         }
     }
 }
@@ -506,17 +519,27 @@ where
     }
     let current = state.filter(|_| !resync);
     let highest = current.map_or(0, |s| s.highest_uid);
+    // The Sent folder is read for replies written in a mail client, which matter for open
+    // cases only: its first sync starts a thread window back, not at the team's first reply.
+    let is_sent = target.imap.sent_mailbox.as_deref() == Some(mailbox);
+    let since = match (opts.since, is_sent && current.is_none()) {
+        (None, true) => {
+            let days = chrono::Days::new(u64::from(opts.case_rules.window_days));
+            chrono::Utc::now().date_naive().checked_sub_days(days)
+        }
+        (since, _) => since,
+    };
 
     // Which UIDs to fetch.
     let mut wanted: Vec<u32> = Vec::new();
     let mut target_highest = highest;
     let nothing_new = status.exists == 0 || status.uidnext.is_some_and(|n| n <= highest.saturating_add(1));
-    if (current.is_some() || opts.since.is_none()) && !nothing_new {
+    if (current.is_some() || since.is_none()) && !nothing_new {
         let new = session.uid_search(&format!("UID {}:*", highest.saturating_add(1))).await?;
         // `n:*` always matches the last message, even below n.
         wanted.extend(new.into_iter().filter(|&u| u > highest));
     }
-    if let Some(since) = opts.since {
+    if let Some(since) = since {
         if status.exists > 0 {
             let known = ledger.known_uids(account, mailbox, uidvalidity)?;
             let old = session.uid_search(&format!("SINCE {}", imap_date(since))).await?;
@@ -550,7 +573,8 @@ where
         resync,
         committed: highest,
         state_stored: current.is_some(),
-        ingestor: Ingestor::new(origin),
+        ingestor: Ingestor::new(origin).with_case_rules(opts.case_rules.clone()),
+        emit: !is_sent,
         report,
     };
     // A pipeline one batch deep: batch N+1 is fetched while N is parsed on a blocking thread,
@@ -630,6 +654,8 @@ struct BatchStore<'a> {
     committed: u32,
     state_stored: bool,
     ingestor: Ingestor,
+    /// Hand records on (not for the Sent folder: the team's own mail is no work for the chain).
+    emit: bool,
     report: &'a mut FetchReport,
 }
 
@@ -686,7 +712,7 @@ impl BatchStore<'_> {
         self.report.known += count - records.len() as u64;
         self.report.bytes += f.bytes;
         progress.inc(requested.len() as u64);
-        if !records.is_empty() && !on(Notice::Records(records)) {
+        if self.emit && !records.is_empty() && !on(Notice::Records(records)) {
             return Err(SyncError::Closed);
         }
         if self.opts.mark_seen && !f.got.is_empty() {
