@@ -113,7 +113,7 @@ pub async fn run(args: ExportArgs, ctx: &mut Ctx) -> Result<Outcome> {
         let case = crate::stages::cases::resolve(ctx.ledger()?.conn(), id).map_err(|e| UsageError(format!("--case: {e}")))?;
         params.push(SqlValue::Text(case));
         sql += &format!(" AND m.id IN (SELECT message FROM case_messages WHERE case_id = ?{})", params.len());
-        sql += " ORDER BY m.arrived_at, m.rowid";
+        sql += &format!(" {}", crate::stages::cases::story::IN_ORDER);
     } else {
         sql += " ORDER BY COALESCE(m.date_utc, m.fetched_at), m.rowid";
     }

@@ -227,6 +227,16 @@ fn answered_later(conn: &Connection, case: &str, message: &str) -> Result<bool> 
     )?)
 }
 
+/// Pending or approved drafts of the case other than `draft`.
+fn other_open_drafts(conn: &Connection, case: &str, draft: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.id FROM case_messages cm JOIN drafts d ON d.message = cm.message \
+         WHERE cm.case_id = ?1 AND d.id <> ?2 AND d.state IN ('pending', 'approved') ORDER BY d.created_at, d.rowid",
+    )?;
+    let ids = stmt.query_map(params![case, draft], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
 /// Moves the case of a draft's message after the draft was written or changed state (the
 /// draft, review and send stages call this in the transaction that changed the draft).
 /// A draft of an older message of the case, or one the draft stage superseded, moves nothing.
@@ -244,8 +254,16 @@ pub fn draft_changed(conn: &Connection, draft_id: &str, run_id: Option<i64>) -> 
     let who = d.decided_by.clone().unwrap_or_default();
     let kind = if d.draft_json.get("kind").and_then(|k| k.as_str()) == Some("follow_up") { "follow-up draft" } else { "draft" };
     let change = match d.state {
-        DraftState::Pending => Change::new(CaseState::WaitingInternal, "draft", format!("{kind} {} written", d.id))
-            .next_step(format!("review {kind} {}", d.id)),
+        DraftState::Pending => {
+            let older = other_open_drafts(conn, &case, &d.id)?;
+            let also = if older.is_empty() {
+                String::new()
+            } else {
+                format!(" (drafts for earlier messages are still open: {}; one reply is enough)", older.join(", "))
+            };
+            Change::new(CaseState::WaitingInternal, "draft", format!("{kind} {} written", d.id))
+                .next_step(format!("review {kind} {}{also}", d.id))
+        }
         DraftState::Approved => Change::new(CaseState::WaitingInternal, "review", format!("{kind} {} approved by {who}", d.id))
             .next_step(format!("send {kind} {} (approved)", d.id))
             .actor(who),

@@ -197,12 +197,17 @@ pub struct CaseDetail {
     pub story: Vec<StoryLine>,
 }
 
+/// Orders messages of a case `m`: by arrival, and within one second (Date headers have no
+/// more) the deeper reply after what it answers.
+pub const IN_ORDER: &str =
+    "ORDER BY m.arrived_at, COALESCE(json_array_length(m.record_json, '$.references'), 0), m.rowid";
+
 /// The messages of a case in arrival order: (message id, role).
 pub fn message_ids(conn: &Connection, case: &str) -> Result<Vec<(String, Role)>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT cm.message, cm.role FROM case_messages cm JOIN messages m ON m.id = cm.message \
-         WHERE cm.case_id = ?1 ORDER BY m.arrived_at, m.rowid",
-    )?;
+         WHERE cm.case_id = ?1 {IN_ORDER}"
+    ))?;
     let rows = stmt
         .query_map([case], |r| Ok((r.get::<_, String>(0)?, Role::parse(&r.get::<_, String>(1)?))))?
         .collect::<Result<_, _>>()?;

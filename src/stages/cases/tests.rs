@@ -381,3 +381,26 @@ fn the_context_of_a_later_message_carries_what_the_customer_said_before() {
     assert_eq!(ctx.texts.len(), 1);
     assert!(context(ledger.conn(), &first.id).unwrap().texts.is_empty(), "nothing came before the first");
 }
+
+#[test]
+fn a_draft_for_the_latest_message_names_older_open_drafts_of_the_case() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let q = question(&mut ledger);
+    let case = case_of_message(ledger.conn(), &q.id).unwrap().unwrap();
+    draft(&mut ledger, "d1", &q.id, &["order_number"]);
+    let again = ingest(
+        &mut ledger,
+        "INBOX",
+        &format!(
+            "From: {CUSTOMER}\r\nTo: support@shop.example\r\nSubject: Re: Parcel hasn't arrived\r\n\
+             Message-ID: <q2@x>\r\nIn-Reply-To: <q1@inboxmail.example>\r\nDate: {}",
+            ago(1)
+        ),
+        "Also: can I change the address?",
+    );
+    draft(&mut ledger, "d2", &again.id, &[]);
+    assert_eq!(
+        case_state(&ledger, &case).2.as_deref(),
+        Some("review draft d2 (drafts for earlier messages are still open: d1; one reply is enough)")
+    );
+}
