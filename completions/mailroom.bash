@@ -61,6 +61,36 @@ _mailroom() {
             mailroom,send)
                 cmd="mailroom__subcmd__send"
                 ;;
+            mailroom__subcmd__cases,help)
+                cmd="mailroom__subcmd__cases__subcmd__help"
+                ;;
+            mailroom__subcmd__cases,list)
+                cmd="mailroom__subcmd__cases__subcmd__list"
+                ;;
+            mailroom__subcmd__cases,set)
+                cmd="mailroom__subcmd__cases__subcmd__set"
+                ;;
+            mailroom__subcmd__cases,show)
+                cmd="mailroom__subcmd__cases__subcmd__show"
+                ;;
+            mailroom__subcmd__cases,sweep)
+                cmd="mailroom__subcmd__cases__subcmd__sweep"
+                ;;
+            mailroom__subcmd__cases__subcmd__help,help)
+                cmd="mailroom__subcmd__cases__subcmd__help__subcmd__help"
+                ;;
+            mailroom__subcmd__cases__subcmd__help,list)
+                cmd="mailroom__subcmd__cases__subcmd__help__subcmd__list"
+                ;;
+            mailroom__subcmd__cases__subcmd__help,set)
+                cmd="mailroom__subcmd__cases__subcmd__help__subcmd__set"
+                ;;
+            mailroom__subcmd__cases__subcmd__help,show)
+                cmd="mailroom__subcmd__cases__subcmd__help__subcmd__show"
+                ;;
+            mailroom__subcmd__cases__subcmd__help,sweep)
+                cmd="mailroom__subcmd__cases__subcmd__help__subcmd__sweep"
+                ;;
             mailroom__subcmd__generate,completions)
                 cmd="mailroom__subcmd__generate__subcmd__completions"
                 ;;
@@ -124,6 +154,18 @@ _mailroom() {
             mailroom__subcmd__help,send)
                 cmd="mailroom__subcmd__help__subcmd__send"
                 ;;
+            mailroom__subcmd__help__subcmd__cases,list)
+                cmd="mailroom__subcmd__help__subcmd__cases__subcmd__list"
+                ;;
+            mailroom__subcmd__help__subcmd__cases,set)
+                cmd="mailroom__subcmd__help__subcmd__cases__subcmd__set"
+                ;;
+            mailroom__subcmd__help__subcmd__cases,show)
+                cmd="mailroom__subcmd__help__subcmd__cases__subcmd__show"
+                ;;
+            mailroom__subcmd__help__subcmd__cases,sweep)
+                cmd="mailroom__subcmd__help__subcmd__cases__subcmd__sweep"
+                ;;
             mailroom__subcmd__help__subcmd__generate,completions)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__completions"
                 ;;
@@ -132,6 +174,9 @@ _mailroom() {
                 ;;
             mailroom__subcmd__help__subcmd__review,approve)
                 cmd="mailroom__subcmd__help__subcmd__review__subcmd__approve"
+                ;;
+            mailroom__subcmd__help__subcmd__review,assign)
+                cmd="mailroom__subcmd__help__subcmd__review__subcmd__assign"
                 ;;
             mailroom__subcmd__help__subcmd__review,edit)
                 cmd="mailroom__subcmd__help__subcmd__review__subcmd__edit"
@@ -159,6 +204,9 @@ _mailroom() {
                 ;;
             mailroom__subcmd__review,approve)
                 cmd="mailroom__subcmd__review__subcmd__approve"
+                ;;
+            mailroom__subcmd__review,assign)
+                cmd="mailroom__subcmd__review__subcmd__assign"
                 ;;
             mailroom__subcmd__review,edit)
                 cmd="mailroom__subcmd__review__subcmd__edit"
@@ -189,6 +237,9 @@ _mailroom() {
                 ;;
             mailroom__subcmd__review__subcmd__help,approve)
                 cmd="mailroom__subcmd__review__subcmd__help__subcmd__approve"
+                ;;
+            mailroom__subcmd__review__subcmd__help,assign)
+                cmd="mailroom__subcmd__review__subcmd__help__subcmd__assign"
                 ;;
             mailroom__subcmd__review__subcmd__help,edit)
                 cmd="mailroom__subcmd__review__subcmd__help__subcmd__edit"
@@ -246,8 +297,212 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__cases)
-            opts="-v -q -h -V --json --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --state --all --owner --over-sla --json --config --ledger --verbose --quiet --strict --help --version list show sweep set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__cases__subcmd__help)
+            opts="list show sweep set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__cases__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__cases__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__cases__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__cases__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__cases__subcmd__help__subcmd__sweep)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__cases__subcmd__list)
+            opts="-v -q -h -V --state --all --owner --over-sla --json --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__cases__subcmd__set)
+            opts="-v -q -h -V --waiting-for --next-step --note --as --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --waiting-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --next-step)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__cases__subcmd__show)
+            opts="-v -q -h -V --json --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__cases__subcmd__sweep)
+            opts="-v -q -h -V --dry-run --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -386,7 +641,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__export)
-            opts="-v -q -h -V --since --until --state --category --verdict --account --id --limit --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --since --until --state --category --verdict --account --id --case --limit --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -417,6 +672,10 @@ _mailroom() {
                     return 0
                     ;;
                 --id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --case)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -690,8 +949,64 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__help__subcmd__cases)
-            opts=""
+            opts="list show sweep set"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__cases__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__cases__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__cases__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__cases__subcmd__sweep)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -886,7 +1201,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__help__subcmd__review)
-            opts="list show approve edit reject handle recategorize link serve"
+            opts="list show approve edit reject handle recategorize assign link serve"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -900,6 +1215,20 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__help__subcmd__review__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__review__subcmd__assign)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1102,7 +1431,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__review)
-            opts="-v -q -h -V --as --config --ledger --verbose --quiet --strict --help --version list show approve edit reject handle recategorize link serve help"
+            opts="-v -q -h -V --as --config --ledger --verbose --quiet --strict --help --version list show approve edit reject handle recategorize assign link serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1129,6 +1458,32 @@ _mailroom() {
             ;;
         mailroom__subcmd__review__subcmd__approve)
             opts="-v -q -h -V --queue --as --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__review__subcmd__assign)
+            opts="-v -q -h -V --as --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1218,7 +1573,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__review__subcmd__help)
-            opts="list show approve edit reject handle recategorize link serve help"
+            opts="list show approve edit reject handle recategorize assign link serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1232,6 +1587,20 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__review__subcmd__help__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__review__subcmd__help__subcmd__assign)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -102,24 +102,25 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -s q -l quiet 
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -s q -l quiet -d 'Only errors on stderr, no progress'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "list" -d 'List drafts waiting for review, most urgent first (priority, then age)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "show" -d 'Show one draft: the message, the draft, its checklist, reasons and history'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "approve" -d 'Approve drafts; they are sent at once or queued, per policy.approve_sends'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "edit" -d 'Replace a draft\'s text, from a file, stdin (-) or $EDITOR'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "reject" -d 'Reject drafts (nobody sends them); a reason is required'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "handle" -d 'Mark messages handled (answered some other way)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "recategorize" -d 'Give a message another category (recorded as a training label for classify)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "link" -d 'Print signed links to the review page (for a message, or the listing)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "serve" -d 'Serve the review web page'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -f -a "list" -d 'List drafts waiting for review, most urgent first (priority, then age)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -f -a "show" -d 'Show one draft: the message, the draft, its checklist, reasons and history'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -f -a "approve" -d 'Approve drafts; they are sent at once or queued, per policy.approve_sends'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -f -a "edit" -d 'Replace a draft\'s text, from a file, stdin (-) or $EDITOR'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -f -a "reject" -d 'Reject drafts (nobody sends them); a reason is required'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -f -a "handle" -d 'Mark messages handled (answered some other way)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -f -a "recategorize" -d 'Give a message another category (recorded as a training label for classify)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -f -a "assign" -d 'Give a service case an owner (an agent\'s name; "" removes the owner)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -f -a "link" -d 'Print signed links to the review page (for a message, or the listing)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -f -a "serve" -d 'Serve the review web page'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize assign link serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -l state -d 'Drafts in this state (repeatable) [default: pending]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
@@ -185,6 +186,14 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_see
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from recategorize" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from recategorize" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from recategorize" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from assign" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from assign" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from assign" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from assign" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from assign" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from assign" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from assign" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from assign" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -l ttl -d 'Hours the link stays valid [default: review.link_ttl_hours]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
@@ -211,6 +220,7 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_see
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "reject" -d 'Reject drafts (nobody sends them); a reason is required'
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "handle" -d 'Mark messages handled (answered some other way)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "recategorize" -d 'Give a message another category (recorded as a training label for classify)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "assign" -d 'Give a service case an owner (an agent\'s name; "" removes the owner)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "link" -d 'Print signed links to the review page (for a message, or the listing)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Serve the review web page'
 complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -264,6 +274,7 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l category -d
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l verdict -d 'Messages with this current filter verdict' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l account -d 'Messages of this account ("files" for imports)' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l id -d 'Only these message ids; repeatable' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l case -d 'The messages of one service case, in the order they arrived (customer mail, replies read back from Sent, replies written from a mail client); takes a case id, or a message or draft id of the case' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l limit -d 'At most N messages' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
@@ -280,14 +291,67 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s q -l quiet -d 
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -l json -d 'Print JSON instead of a table'
-complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
-complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -s q -l quiet -d 'Only errors on stderr, no progress'
-complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -s h -l help -d 'Print help'
-complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -l state -d 'Cases in this state (repeatable): new, waiting_internal, waiting_customer, waiting_partner, resolved, cancelled [default: the open ones]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -l owner -d 'Only cases owned by NAME' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -l all -d 'Cases in every state, closed ones included'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -l over-sla -d 'Only cases waiting on us longer than their SLA'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -l json -d 'JSON lines instead of a table (the default when stdout is not a terminal)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -f -a "list" -d 'List cases (the default): open ones, most recently active first'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -f -a "show" -d 'Show one case: customer, state, owner, what it waits for, and its full story in order'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -f -a "sweep" -d 'Apply the waiting timeout: follow up on (or close) cases the customer left waiting longer than [cases] waiting_customer_days; for a timer'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -f -a "set" -d 'Set a case\'s state by hand (waiting on a partner, resolved, cancelled, …)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -l state -d 'Cases in this state (repeatable): new, waiting_internal, waiting_customer, waiting_partner, resolved, cancelled [default: the open ones]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -l owner -d 'Only cases owned by NAME' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -l all -d 'Cases in every state, closed ones included'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -l over-sla -d 'Only cases waiting on us longer than their SLA'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -l json -d 'JSON lines instead of a table (the default when stdout is not a terminal)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from show" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from show" -l json -d 'The case as one JSON object (the default when stdout is not a terminal)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from show" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from sweep" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from sweep" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from sweep" -l dry-run -d 'Say what would happen, change nothing'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from sweep" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from sweep" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from sweep" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from sweep" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from sweep" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from set" -l waiting-for -d 'What the case waits for (repeatable), e.g. --waiting-for \'carrier claim\'' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from set" -l next-step -d 'The next step, e.g. --next-step \'call the carrier on Monday\'' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from set" -l note -d 'Why (kept in the case\'s story)' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from set" -l as -d 'Name recorded for the change [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from set" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from set" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from set" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from set" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from help" -f -a "list" -d 'List cases (the default): open ones, most recently active first'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one case: customer, state, owner, what it waits for, and its full story in order'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from help" -f -a "sweep" -d 'Apply the waiting timeout: follow up on (or close) cases the customer left waiting longer than [cases] waiting_customer_days; for a timer'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set a case\'s state by hand (waiting on a partner, resolved, cancelled, …)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -l force -d 'Overwrite an existing config file'
@@ -347,7 +411,12 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "reject" -d 'Reject drafts (nobody sends them); a reason is required'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "handle" -d 'Mark messages handled (answered some other way)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "recategorize" -d 'Give a message another category (recorded as a training label for classify)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "assign" -d 'Give a service case an owner (an agent\'s name; "" removes the owner)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "link" -d 'Print signed links to the review page (for a message, or the listing)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "serve" -d 'Serve the review web page'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from cases" -f -a "list" -d 'List cases (the default): open ones, most recently active first'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from cases" -f -a "show" -d 'Show one case: customer, state, owner, what it waits for, and its full story in order'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from cases" -f -a "sweep" -d 'Apply the waiting timeout: follow up on (or close) cases the customer left waiting longer than [cases] waiting_customer_days; for a timer'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from cases" -f -a "set" -d 'Set a case\'s state by hand (waiting on a partner, resolved, cancelled, …)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'bash, zsh and fish completions'

@@ -32,7 +32,7 @@ Examples:
   mailroom cases show c1a2 --json | jq '.story[].text'
   mailroom review assign c1a2b3c4d5 maria           # give it an owner
   mailroom cases set c1a2b3c4d5 waiting_partner --waiting-for 'carrier claim'
-  mailroom cases sweep                              # follow up or close cases the customer left waiting
+  mailroom cases sweep                              # remind (or close) silent customers
   mailroom export --case c1a2b3c4d5 | jq .text_new";
 
 /// List service cases, show one case's full story, apply waiting timeouts, or set a state.
