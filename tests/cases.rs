@@ -307,6 +307,12 @@ fn a_reply_written_in_a_mail_client_marks_the_pending_draft_handled() {
     assert!(queue.iter().all(|i| i["draft"] != d1.as_str()), "{queue:?}");
     assert!(desk.run(&["review", "approve", &d1], b"").status.code() == Some(1));
     assert!(desk.ok(&["send"], b"").is_empty());
+    // Tom's reply is part of the case, and piped into draft it is passed through, not answered.
+    let exported = desk.ok(&["export", "--case", &q], b"");
+    assert_eq!(exported.len(), 2);
+    let line = format!("{}\n", triaged(&exported[1], "shipping"));
+    let out = desk.ok(&["draft"], line.as_bytes());
+    assert!(out[0].get("draft").is_none(), "{:?}", out[0]);
 }
 
 /// A ledger with the sample inbox's three threads, imported from files.

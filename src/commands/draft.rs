@@ -14,6 +14,7 @@ use crate::stages::draft::knowledge::Knowledge;
 use crate::stages::draft::lookup::OrderLookup;
 use crate::stages::draft::store::{Stored, store};
 use crate::stages::draft::templates::Templates;
+use crate::stages::cases::{self, Role};
 use crate::stages::draft::{Backend, Drafter, Settings};
 
 /// Add a `draft` to each classified record: an English reply, the missing-information
@@ -23,7 +24,8 @@ use crate::stages::draft::{Backend, Drafter, Settings};
 /// records stores nothing new; a changed draft replaces a pending one nobody has touched,
 /// and never one a human already approved, edited, sent or handled.
 ///
-/// Records whose filter verdict is not `pass` are passed through without a draft. Records
+/// Records whose filter verdict is not `pass`, and the team's own replies (read from the Sent
+/// folder), are passed through without a draft. Records
 /// without `triage` are drafted as `other`, high risk, with review required.
 ///
 /// Examples:
@@ -66,6 +68,7 @@ struct Tally {
     kept: u64,
     superseded: u64,
     not_passing: u64,
+    own_mail: u64,
     untriaged: u64,
 }
 
@@ -88,7 +91,13 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
                  and draft the record that fetch prints"
             );
         }
-        let case = crate::stages::cases::context(ledger.conn(), &record.id)?;
+        if let Some(role @ (Role::Team | Role::Ours)) = cases::role_of(ledger.conn(), &record.id)? {
+            // Our own reply, read back from the Sent folder: nothing to answer.
+            tracing::debug!("message {}: written by {}, not drafted", record.id, role.as_str());
+            tally.own_mail += 1;
+            return Ok(Emit::Records(vec![record]));
+        }
+        let case = cases::context(ledger.conn(), &record.id)?;
         let drafted = drafter.draft_in_case(&record, &case)?;
         if !drafted.triaged {
             tally.untriaged += 1;
@@ -197,6 +206,7 @@ fn report(ctx: &mut Ctx, t: &Tally) {
     ctx.count("kept", t.kept);
     ctx.count("superseded", t.superseded);
     ctx.count("not_passing", t.not_passing);
+    ctx.count("own_mail", t.own_mail);
     ctx.count("untriaged", t.untriaged);
     let mut parts = vec![format!("{} new drafts ({} high risk, {} need review)", t.drafted, t.high_risk, t.review_required)];
     if t.unchanged > 0 {
@@ -207,6 +217,9 @@ fn report(ctx: &mut Ctx, t: &Tally) {
     }
     if t.kept > 0 {
         parts.push(format!("{} kept because a person already acted on them", t.kept));
+    }
+    if t.own_mail > 0 {
+        parts.push(format!("{} passed through without a draft (the team's own replies)", t.own_mail));
     }
     if t.not_passing > 0 {
         parts.push(format!("{} passed through without a draft (filter verdict not pass)", t.not_passing));

@@ -143,6 +143,13 @@ pub fn attach(conn: &Connection, record: &Record, rules: &Rules, run_id: Option<
     }
 }
 
+/// Who wrote a message, when it is in a case.
+pub fn role_of(conn: &Connection, message: &str) -> Result<Option<Role>> {
+    let role: Option<String> =
+        conn.query_row("SELECT role FROM case_messages WHERE message = ?1 LIMIT 1", [message], |r| r.get(0)).optional()?;
+    Ok(role.map(|r| Role::parse(&r)))
+}
+
 /// The case of a message that was stored before cases existed (an older ledger), attached now.
 pub fn ensure_case(conn: &Connection, message: &str, rules: &Rules, run_id: Option<i64>) -> Result<Option<String>> {
     if let Some(c) = case_of_message(conn, message)? {
