@@ -193,10 +193,11 @@ pub fn apply(conn: &Connection, case: &str, change: &Change, run_id: Option<i64>
         "waiting_for": change.waiting_for,
         "next_step": change.next_step,
         "reason": change.reason,
+        "draft": change.draft,
     }));
+    // The draft's own history stays about the draft: the case event names it in its detail.
     e.actor = change.actor.clone();
     e.message = change.message.clone();
-    e.draft = change.draft.clone();
     insert_event(conn, &e)?;
     Ok(from)
 }
