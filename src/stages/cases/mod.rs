@@ -252,7 +252,9 @@ fn open_case(conn: &Connection, record: &Record, at: &str, run_id: Option<i64>) 
 /// The customer wrote again: the case waits on us; what it waited for counts as answered.
 fn customer_message(conn: &Connection, case: &str, record: &Record, at: &str, run_id: Option<i64>) -> Result<()> {
     add_message(conn, case, record, Role::Customer, at, run_id, json!({}))?;
-    let Some((from, waiting_for, _, _)) = state::current(conn, case)? else { bail!("no case with id {case}") };
+    let Some(state::Current { state: from, waiting_for, .. }) = state::current(conn, case)? else {
+        bail!("no case with id {case}")
+    };
     if from == CaseState::New {
         return Ok(());
     }

@@ -148,29 +148,41 @@ impl Change {
     }
 }
 
-/// The stored state of a case: (state, waiting_for, next_step, waiting_since).
-pub(crate) fn current(conn: &Connection, case: &str) -> Result<Option<(CaseState, Vec<String>, Option<String>, Option<String>)>> {
-    let row: Option<(String, Option<String>, Option<String>, Option<String>)> = conn
+/// The stored state of a case.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Current {
+    pub state: CaseState,
+    pub waiting_for: Vec<String>,
+    pub next_step: Option<String>,
+    pub waiting_since: Option<String>,
+}
+
+pub(crate) fn current(conn: &Connection, case: &str) -> Result<Option<Current>> {
+    Ok(conn
         .query_row(
             "SELECT state, waiting_for_json, next_step, waiting_since FROM cases WHERE id = ?1",
             [case],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| {
+                Ok(Current {
+                    state: CaseState::parse(&r.get::<_, String>(0)?).unwrap_or(CaseState::New),
+                    waiting_for: r
+                        .get::<_, Option<String>>(1)?
+                        .and_then(|w| serde_json::from_str(&w).ok())
+                        .unwrap_or_default(),
+                    next_step: r.get(2)?,
+                    waiting_since: r.get(3)?,
+                })
+            },
         )
-        .optional()?;
-    Ok(row.map(|(state, waiting, next, since)| {
-        (
-            CaseState::parse(&state).unwrap_or(CaseState::New),
-            waiting.and_then(|w| serde_json::from_str(&w).ok()).unwrap_or_default(),
-            next,
-            since,
-        )
-    }))
+        .optional()?)
 }
 
 /// Applies `change` to `case` and records it; returns the previous state. Nothing is written
 /// (and no event recorded) when nothing changes.
 pub fn apply(conn: &Connection, case: &str, change: &Change, run_id: Option<i64>) -> Result<CaseState> {
-    let Some((from, waiting_for, next_step, since)) = current(conn, case)? else { bail!("no case with id {case}") };
+    let Some(Current { state: from, waiting_for, next_step, waiting_since: since }) = current(conn, case)? else {
+        bail!("no case with id {case}")
+    };
     if from == change.state && waiting_for == change.waiting_for && next_step == change.next_step {
         return Ok(from);
     }

@@ -85,8 +85,8 @@ fn send(ledger: &mut Ledger, id: &str, out_message_id: &str) {
 }
 
 fn case_state(ledger: &Ledger, case: &str) -> (CaseState, Vec<String>, Option<String>) {
-    let (s, w, n, _) = state::current(ledger.conn(), case).unwrap().unwrap();
-    (s, w, n)
+    let c = state::current(ledger.conn(), case).unwrap().unwrap();
+    (c.state, c.waiting_for, c.next_step)
 }
 
 fn only_case(ledger: &Ledger) -> String {

@@ -166,8 +166,10 @@ pub fn sweep(
     let mut out = Vec::new();
     for case in due {
         let action = ledger.write(|tx| {
-            let Some((state, waiting_for, _, since)) = state::current(tx, &case)? else { return Ok(None) };
-            let since = since.unwrap_or_default();
+            let Some(state::Current { state, waiting_for, waiting_since, .. }) = state::current(tx, &case)? else {
+                return Ok(None);
+            };
+            let since = waiting_since.unwrap_or_default();
             if state != CaseState::WaitingCustomer || since >= cutoff {
                 return Ok(None);
             }
