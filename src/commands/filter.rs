@@ -302,6 +302,13 @@ pub fn filter_eval(args: FilterEvalArgs) -> Result<Outcome> {
     println!("bounces caught:             {} (goal 100%)", pct(eval.bounces.rate(&[Verdict::Bounce, Verdict::Autoreply])));
     println!("customer texts called spam: {} (goal ~0)", pct(eval.customer.rate(&[Verdict::Spam])));
     println!("customer texts not passed:  {}", pct(1.0 - eval.customer.rate(&[Verdict::Pass])));
+    println!();
+    println!("spam-model scores at or above a threshold (of the messages the model judged):");
+    println!("{:<28} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}", "threshold", "0.9", "0.95", "0.98", "0.99", "0.995", "0.999");
+    for (name, s) in [("held-out ham", &eval.ham), ("held-out spam", &eval.spam), ("held-out customer texts", &eval.customer)] {
+        let c: Vec<String> = [0.9, 0.95, 0.98, 0.99, 0.995, 0.999].iter().map(|t| format!("{:>7}", s.scored_at_least(*t))).collect();
+        println!("{:<28} {} (of {})", name, c.join(" "), s.scores.len());
+    }
     let n = eval.ham.total + eval.spam.total + eval.bounces.total + eval.customer.total;
     println!("{n} messages in {secs:.1} s ({:.2} ms per message, parsing included)", secs * 1000.0 / n.max(1) as f64);
     if args.show_errors {

@@ -4,7 +4,7 @@
 //! The model keeps raw document counts, not probabilities, so retraining is addition: the
 //! embedded base counts plus the team's own labels give the retrained model. Ham comes from
 //! two sources, mailing-list and personal mail ("general") and customer-service text
-//! ("customer"), averaged so neither drowns the other whatever their sizes.
+//! ("customer"), each normalised by its own size and averaged, so neither drowns the other.
 //!
 //! File format (little-endian, varints are LEB128): `MRSPAM1\n`, varint metadata length +
 //! JSON metadata, 3 varint document counts (spam, general ham, customer ham), varint language
@@ -99,12 +99,8 @@ impl SpamModel {
     /// Robinson's f(w) for a token, or None when unknown.
     fn token_probability(&self, counts: &[u32; SOURCES]) -> Option<f64> {
         let spam_freq = if self.docs[0] > 0 { counts[0] as f64 / self.docs[0] as f64 } else { return None };
-        let mut ham = Vec::with_capacity(2);
-        for s in 1..SOURCES {
-            if self.docs[s] > 0 {
-                ham.push(counts[s] as f64 / self.docs[s] as f64);
-            }
-        }
+        let ham: Vec<f64> =
+            (1..SOURCES).filter(|&s| self.docs[s] > 0).map(|s| counts[s] as f64 / self.docs[s] as f64).collect();
         if ham.is_empty() {
             return None;
         }

@@ -3,14 +3,15 @@
 //! The new text (`text_new`: quotes, signature and disclaimer already cut) has no letter or
 //! digit, no attachment came with it, and the subject is empty or only inherited from an
 //! earlier message ("Re: …"). A subject written fresh is a message of its own ("Where is
-//! my order?" with an empty body passes), and so is a photo sent without a word. Replies
-//! written between quoted lines are not blank either, though `text_new` stops at the first
-//! quote.
+//! my order?" with an empty body passes), and so is a photo sent without a word. Answers
+//! written below or between quoted lines are not blank either, though `text_new` stops at
+//! the first quote.
 
 use super::testmail::bare_subject;
+use crate::mail::quote::has_own_text;
 
 pub fn blank_reason(subject: &str, text: &str, text_new: &str, attachments: usize) -> Option<String> {
-    if attachments > 0 || has_content(text_new) || has_inline_answer(text) {
+    if attachments > 0 || has_content(text_new) || has_own_text(text) {
         return None;
     }
     let subject = subject.trim();
@@ -32,24 +33,6 @@ fn has_content(s: &str) -> bool {
     s.chars().any(char::is_alphanumeric)
 }
 
-/// A line of the sender's own between quoted lines: an answer written inline.
-fn has_inline_answer(text: &str) -> bool {
-    let mut seen_quote = false;
-    let mut pending_answer = false;
-    for line in text.lines() {
-        let t = line.trim_start();
-        if t.starts_with('>') {
-            if pending_answer {
-                return true;
-            }
-            seen_quote = true;
-        } else if seen_quote && has_content(t) {
-            pending_answer = true;
-        }
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,8 +52,10 @@ mod tests {
     }
 
     #[test]
-    fn answers_between_quotes_are_not_blank() {
+    fn answers_below_or_between_quotes_are_not_blank() {
         let text = "On Mon, Support wrote:\n> What is your order number?\n4411\n> And your address?\nMain St 1";
         assert!(blank_reason("Re: your order", text, "", 0).is_none());
+        let bottom = "On Mon, Support wrote:\n> What is your address?\n\nMain St 1, Springfield";
+        assert!(blank_reason("Re: your order", bottom, "", 0).is_none());
     }
 }

@@ -5,14 +5,14 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::headers::{content_type, null_return_path};
+use super::headers::{self, content_type, null_return_path};
 use super::testmail::bare_subject;
 use crate::mail::parse::Headers;
 use crate::record::Record;
 
 /// Senders that are mail systems, not people.
 static DAEMON_SENDER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:mailer[-_]?daemon|mail[-_]?daemon|postmaster|post[-_]master|mdaemon|mail\.?delivery|bounces?|nobody)(?:[@+]|$)")
+    Regex::new(r"(?i)^(?:mailer[-_]?daemon|mail[-_]?daemon|postmaster|post[-_]master|mdaemon|mail\.?delivery|bounces?)(?:[@+]|$)")
         .expect("daemon sender regex")
 });
 static DAEMON_NAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -63,6 +63,17 @@ static DSN_BODY: LazyLock<Regex> = LazyLock::new(|| {
     .expect("dsn body regex")
 });
 
+/// Wording that only a mail system writes, enough on its own when nobody added words of their own.
+static MACHINE_ONLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?im)^(?:final-recipient|diagnostic-code|reporting-mta|remote-mta)\s*:|\\?"bouncetype\\?"\s*:|\\?"notificationtype\\?"\s*:\s*\\?"(?:bounce|complaint|delivery)\\?""#)
+        .expect("machine-only regex")
+});
+
+/// Hotmail's junk-mail reports (JMRP): the reported message comes attached.
+static COMPLAINT_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*complaint\s+about\s+message\s+from\s+\d{1,3}(?:\.\d{1,3}){3}\s*$").expect("complaint regex")
+});
+
 /// Weaker wording of a failed delivery; it counts only from a null sender.
 static FAILURE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)could\s+not\s+be\s+delivered|undeliverable|undelivered|returned\s+to\s+sender|unable\s+to\s+deliver|delivery\s+(?:has\s+)?failed|mailbox\s+(?:is\s+)?(?:full|unavailable)")
@@ -96,10 +107,14 @@ pub fn daemon_sender(record: &Record) -> Option<String> {
     if DAEMON_SENDER.is_match(address) || DAEMON_NAME.is_match(name) || address == "<>" {
         return Some(format!("sent by the mail system ({})", if address.is_empty() { name } else { address }));
     }
-    if LIST_ROBOT.is_match(address) {
-        return Some(format!("sent by a mailing-list robot ({address})"));
-    }
     None
+}
+
+/// `list-admin@…`-style senders; a person can have such an address too, so this only counts
+/// together with list software headers or delivery-failure wording.
+fn list_robot(record: &Record) -> Option<&str> {
+    let address = record.sender_address().trim();
+    LIST_ROBOT.is_match(address).then_some(address)
 }
 
 /// Is this a bounce or another delivery report? Anything a person wrote to us about a
@@ -125,30 +140,40 @@ pub fn report(record: &Record, headers: Option<&Headers>) -> Option<Report> {
         });
     }
     let subject = record.subject.trim();
-    let forwarded = bare_subject(subject).len() < subject.len()
-        && !subject.to_ascii_lowercase().starts_with("re");
-    let bounce_subject = SUBJECT.is_match(subject) || subject.is_empty();
-    let dsn_body = DSN_BODY.is_match(head(&record.text));
-    let daemon = daemon_sender(record);
-    let null_sender = headers.is_some_and(null_return_path);
+    let forwarded = bare_subject(subject).len() < subject.len() && !subject.to_ascii_lowercase().starts_with("re");
+    let bounce_subject = SUBJECT.is_match(subject);
+    let dsn_in_new = DSN_BODY.is_match(head(&record.text_new));
+    let dsn_body = dsn_in_new || DSN_BODY.is_match(head(&record.text));
+    // Someone forwarding a bounce with words of their own is asking us something.
+    let person_wrote =
+        record.text_new.contains('?') || forwarded && !dsn_in_new && record.text_new.split_whitespace().count() > 12;
 
-    if let Some(who) = &daemon {
-        if who.contains("mailing-list robot") && !(bounce_subject || dsn_body) {
-            return Some(Report::Autoreply(format!("notice {who}")));
-        }
+    if let Some(who) = daemon_sender(record) {
         return Some(Report::Bounce(format!("bounce {who}")));
     }
-    if null_sender && (bounce_subject || dsn_body || FAILURE_WORDS.is_match(head(&record.text)) || returns_original(record)) {
-        return Some(Report::Bounce("bounce: null sender (Return-Path: <>) with a delivery failure".into()));
-    }
-    if SUBJECT.is_match(subject) && dsn_body {
-        // A person forwarding a bounce with a question of their own is asking us something.
-        let own_words = record.text_new.split_whitespace().count();
-        if !(forwarded && (own_words > 12 || record.text_new.contains('?'))) {
-            return Some(Report::Bounce(format!("bounce: subject \"{}\" and a delivery failure in the text", clip(subject))));
+    if let Some(address) = list_robot(record) {
+        if headers.is_some_and(headers::list_software) || bounce_subject || dsn_body {
+            return Some(Report::Autoreply(format!("notice from a mailing-list robot ({address})")));
         }
     }
-    if SUBJECT.is_match(subject) && returns_original(record) && !forwarded {
+    if headers.is_some_and(null_return_path)
+        && (bounce_subject || subject.is_empty() || dsn_body || FAILURE_WORDS.is_match(head(&record.text)) || returns_original(record))
+    {
+        return Some(Report::Bounce("bounce: null sender (Return-Path: <>) with a delivery failure".into()));
+    }
+    if COMPLAINT_SUBJECT.is_match(subject) && returns_original(record) {
+        return Some(Report::Autoreply("junk-mail complaint report with the reported message attached".into()));
+    }
+    if person_wrote {
+        return None;
+    }
+    if MACHINE_ONLY.is_match(head(&record.text)) {
+        return Some(Report::Bounce("bounce: delivery-status fields in the text".into()));
+    }
+    if bounce_subject && dsn_body {
+        return Some(Report::Bounce(format!("bounce: subject \"{}\" and a delivery failure in the text", clip(subject))));
+    }
+    if bounce_subject && returns_original(record) && !forwarded {
         return Some(Report::Bounce("bounce: failure subject with the original message attached".into()));
     }
     None

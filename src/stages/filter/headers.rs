@@ -55,6 +55,14 @@ pub fn bulk_markers(h: &Headers) -> Vec<String> {
     out
 }
 
+/// Headers that mailing-list software adds.
+pub fn list_software(h: &Headers) -> bool {
+    ["list-id", "list-post", "list-help", "list-subscribe", "list-unsubscribe", "mailing-list", "x-mlserver", "x-ml-name",
+     "x-mailman-version", "x-ecartis-version", "x-list"]
+        .iter()
+        .any(|n| h.has(n))
+}
+
 /// The upstream filter's verdict, when it says spam.
 pub fn upstream_spam(h: &Headers) -> Option<String> {
     if let Some(v) = h.get("x-spam-flag").filter(|v| v.trim().eq_ignore_ascii_case("yes")) {

@@ -200,7 +200,23 @@ pub fn verdict(
     if let Some(why) = blank::blank_reason(&record.subject, &record.text, &record.text_new, record.attachments.len()) {
         return Ok(result(Verdict::Blank, vec![why], extra));
     }
-    // 11. The spam model.
+    // 11. Mailing lists, mass mail and machine notices, unless a customer is writing through one.
+    if let Some(h) = headers {
+        let markers = headers::bulk_markers(h);
+        if !markers.is_empty() {
+            match customer_evidence(record, ctx, history, false)? {
+                Some(evidence) => notes.insert(0, format!("{} but {evidence}: kept for a human", markers.join(", "))),
+                None => return Ok(result(Verdict::Bulk, markers, extra)),
+            }
+        } else if let Some(kind) = headers::auto_submitted(h) {
+            let why = format!("sent by a machine (Auto-Submitted: {kind})");
+            match customer_evidence(record, ctx, history, true)? {
+                Some(evidence) => notes.insert(0, format!("{why} but {evidence}: kept for a human")),
+                None => return Ok(result(Verdict::Autoreply, vec![why], extra)),
+            }
+        }
+    }
+    // 12. The spam model.
     let features = tokens::features(&record.subject, &record.text);
     let language = tokens::language(&record.text);
     let score = ctx.model.score(&features, language);
@@ -219,22 +235,6 @@ pub fn verdict(
             }
         }
         None => notes.push(format!("spam model did not judge: {}", score.abstained.unwrap_or_default())),
-    }
-    // 12. Mailing lists, mass mail and machine notices, unless a customer is writing through one.
-    if let Some(h) = headers {
-        let markers = headers::bulk_markers(h);
-        if !markers.is_empty() {
-            match customer_evidence(record, ctx, history, false)? {
-                Some(evidence) => notes.insert(0, format!("{} but {evidence}: kept for a human", markers.join(", "))),
-                None => return Ok(result(Verdict::Bulk, markers, extra)),
-            }
-        } else if let Some(kind) = headers::auto_submitted(h) {
-            let why = format!("sent by a machine (Auto-Submitted: {kind})");
-            match customer_evidence(record, ctx, history, true)? {
-                Some(evidence) => notes.insert(0, format!("{why} but {evidence}: kept for a human")),
-                None => return Ok(result(Verdict::Autoreply, vec![why], extra)),
-            }
-        }
     }
     if notes.iter().all(|n| n.starts_with("spam model") || n.starts_with("no raw message")) {
         notes.insert(0, "no rule matched".into());

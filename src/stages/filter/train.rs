@@ -19,10 +19,12 @@ use super::{FilterContext, tokens, verdict};
 use crate::ledger::Ledger;
 use crate::mail::import::read_file;
 use crate::mail::parse::{DEFAULT_MAX_PARSE_BYTES, Headers, parse_message};
-use crate::record::{Record, Verdict};
+use crate::record::{FilterResult, Record, Verdict};
 
 /// Tokens seen in fewer documents than this are dropped from the shipped model.
 const MIN_TOKEN_DOCS: u32 = 3;
+/// Customer utterances joined into one training message.
+const UTTERANCES_PER_MESSAGE: usize = 4;
 /// One label of the team's counts as this many corpus messages.
 pub const LABEL_WEIGHT: u32 = 5;
 
@@ -127,8 +129,12 @@ pub fn train_base(data: &Path) -> Result<SpamModel> {
             counts[source as usize] += 1;
         }
     }
-    for u in corpus.utterances.iter().filter(|u| !held_out(u)) {
-        model.add(Source::CustomerHam, &tokens::features("", u), tokens::language(u), 1);
+    // Utterances are a sentence or two; a few together make a message of e-mail length.
+    let training: Vec<&String> = corpus.utterances.iter().filter(|u| !held_out(u)).collect();
+    for group in training.chunks(UTTERANCES_PER_MESSAGE) {
+        let text = group.iter().map(|u| u.as_str()).collect::<Vec<_>>().join("\n");
+        let subject = pseudo_subject(group[0]);
+        model.add(Source::CustomerHam, &tokens::features(&subject, &text), tokens::language(&text), 1);
         counts[2] += 1;
     }
     model.prune(MIN_TOKEN_DOCS);
@@ -138,7 +144,7 @@ pub fn train_base(data: &Path) -> Result<SpamModel> {
         json!({
             "spam": format!("SpamAssassin public corpus 2002 spam-1, {} messages", counts[0]),
             "general_ham": format!("SpamAssassin public corpus 2002 easy-ham-1 + hard-ham-1, {} messages", counts[1]),
-            "customer_ham": format!("Bitext customer-service utterances, {} rows", counts[2]),
+            "customer_ham": format!("Bitext customer-service utterances, {} messages of {UTTERANCES_PER_MESSAGE}", counts[2]),
             "split": "held out: first byte of SHA-256(file name or utterance) divisible by 4",
         }),
     );
@@ -178,10 +184,17 @@ pub struct SetScore {
     pub total: usize,
     pub verdicts: BTreeMap<&'static str, usize>,
     pub wrong: Vec<String>,
+    /// Spam-model scores of the messages the model judged.
+    #[serde(skip)]
+    pub scores: Vec<f64>,
 }
 
 impl SetScore {
-    fn add(&mut self, v: Verdict, ok: bool, name: impl FnOnce() -> String) {
+    fn add(&mut self, r: &FilterResult, ok: bool, name: impl FnOnce() -> String) {
+        let v = r.verdict;
+        if let Some(score) = r.extra.get("spam_score").and_then(|s| s.as_f64()) {
+            self.scores.push(score);
+        }
         self.total += 1;
         *self.verdicts.entry(v.as_str()).or_default() += 1;
         if !ok {
@@ -190,6 +203,10 @@ impl SetScore {
     }
     pub fn count(&self, v: Verdict) -> usize {
         self.verdicts.get(v.as_str()).copied().unwrap_or(0)
+    }
+    /// How many judged messages scored at least `t`.
+    pub fn scored_at_least(&self, t: f64) -> usize {
+        self.scores.iter().filter(|s| **s >= t).count()
     }
     pub fn rate(&self, vs: &[Verdict]) -> f64 {
         if self.total == 0 { 0.0 } else { vs.iter().map(|v| self.count(*v)).sum::<usize>() as f64 / self.total as f64 }
@@ -208,10 +225,15 @@ pub struct Evaluation {
     pub customer: SetScore,
 }
 
+/// Customers' subjects say what their text says: its first words stand in for one.
+fn pseudo_subject(text: &str) -> String {
+    text.split_whitespace().take(6).collect::<Vec<_>>().join(" ")
+}
+
 /// Wraps a customer utterance as a plain e-mail from a free-mail address.
 pub fn utterance_mail(n: usize, text: &str) -> Vec<u8> {
     let providers = ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "web.de", "qq.com"];
-    let subject: String = text.split_whitespace().take(6).collect::<Vec<_>>().join(" ");
+    let subject = pseudo_subject(text);
     format!(
         "From: Customer {n} <customer{n}@{}>\r\nTo: support@shop.example\r\nSubject: {subject}\r\n\
          Message-ID: <u{n}@mail.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello,\r\n\r\n{text}\r\n\r\nThanks,\r\nSam\r\n",
@@ -224,27 +246,27 @@ pub fn utterance_mail(n: usize, text: &str) -> Vec<u8> {
 pub fn evaluate(data: &Path, ctx: &FilterContext<'_>) -> Result<Evaluation> {
     let corpus = Corpus::load(data)?;
     let mut eval = Evaluation::default();
-    let judge = |path: &Path| -> Result<Verdict> {
+    let judge = |path: &Path| -> Result<FilterResult> {
         let (record, headers) = load_message(path)?;
-        Ok(verdict(&record, Some(&headers), ctx, None)?.verdict)
+        verdict(&record, Some(&headers), ctx, None)
     };
     for path in corpus.ham.iter().filter(|p| held_out(&file_name(p))) {
-        let v = judge(path)?;
-        eval.ham.add(v, v != Verdict::Spam, || file_name(path));
+        let r = judge(path)?;
+        eval.ham.add(&r, r.verdict != Verdict::Spam, || file_name(path));
     }
     for path in corpus.spam.iter().filter(|p| held_out(&file_name(p))) {
-        let v = judge(path)?;
-        eval.spam.add(v, matches!(v, Verdict::Spam | Verdict::Bulk), || file_name(path));
+        let r = judge(path)?;
+        eval.spam.add(&r, matches!(r.verdict, Verdict::Spam | Verdict::Bulk), || file_name(path));
     }
     for path in eml_files(&data.join("bounces").join("sisimai").join("bsd"))? {
-        let v = judge(&path)?;
-        eval.bounces.add(v, matches!(v, Verdict::Bounce | Verdict::Autoreply), || file_name(&path));
+        let r = judge(&path)?;
+        eval.bounces.add(&r, matches!(r.verdict, Verdict::Bounce | Verdict::Autoreply), || file_name(&path));
     }
     for (n, u) in corpus.utterances.iter().filter(|u| held_out(u)).enumerate() {
         let raw = utterance_mail(n, u);
         let record = parse_message(&raw, "files", "intents", DEFAULT_MAX_PARSE_BYTES).record;
-        let v = verdict(&record, Some(&Headers::parse(&raw)), ctx, None)?.verdict;
-        eval.customer.add(v, v == Verdict::Pass, || u.clone());
+        let r = verdict(&record, Some(&Headers::parse(&raw)), ctx, None)?;
+        eval.customer.add(&r, r.verdict == Verdict::Pass, || u.clone());
     }
     Ok(eval)
 }
