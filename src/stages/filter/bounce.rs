@@ -164,11 +164,14 @@ pub fn report(record: &Record, headers: Option<&Headers>) -> Option<Report> {
     if COMPLAINT_SUBJECT.is_match(subject) && returns_original(record) {
         return Some(Report::Autoreply("junk-mail complaint report with the reported message attached".into()));
     }
+    if MACHINE_ONLY.is_match(head(&record.text_new)) {
+        return Some(Report::Bounce("bounce: delivery-status fields in the text".into()));
+    }
     if person_wrote {
         return None;
     }
     if MACHINE_ONLY.is_match(head(&record.text)) {
-        return Some(Report::Bounce("bounce: delivery-status fields in the text".into()));
+        return Some(Report::Bounce("bounce: delivery-status fields in the forwarded text".into()));
     }
     if bounce_subject && dsn_body {
         return Some(Report::Bounce(format!("bounce: subject \"{}\" and a delivery failure in the text", clip(subject))));

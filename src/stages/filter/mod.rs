@@ -12,6 +12,7 @@
 pub mod bayes;
 pub mod blank;
 pub mod bounce;
+pub mod bulk;
 pub mod headers;
 pub mod history;
 pub mod lists;
@@ -235,6 +236,13 @@ pub fn verdict(
             }
         }
         None => notes.push(format!("spam model did not judge: {}", score.abstained.unwrap_or_default())),
+    }
+    // 13. Mass mail without list headers, known by its footer.
+    if let Some(why) = bulk::footer(&record.text_new) {
+        match customer_evidence(record, ctx, history, false)? {
+            Some(evidence) => notes.insert(0, format!("{why} but {evidence}: kept for a human")),
+            None => return Ok(result(Verdict::Bulk, vec![why], extra)),
+        }
     }
     if notes.iter().all(|n| n.starts_with("spam model") || n.starts_with("no raw message")) {
         notes.insert(0, "no rule matched".into());

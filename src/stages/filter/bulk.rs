@@ -1,0 +1,71 @@
+//! Mass mail recognised by its footer: the unsubscribe and "you receive this because" lines
+//! that newsletters and spam carry. Only the sender's own new text is read, so a customer
+//! who quotes or forwards one of our newsletters is not mistaken for it, and a customer who
+//! asks to be unsubscribed writes a request, not a footer.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+static FOOTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        to\s+(?:be\s+)?remove[d]?\s+(?:yourself\s+|your\s+(?:e-?mail\s+)?(?:address\s+)?)?from\s+(?:this|our|the|all|future)\s+(?:\w+\s+){0,2}(?:list|mailings?|e-?mails?|database)
+      | (?:click|go|visit)\b.{0,40}\bto\s+(?:be\s+)?(?:unsubscribe|removed|opt[-\s]?out)
+      | to\s+be\s+removed\b.{0,20}\bclick\b
+      | if\s+you\s+(?:would\s+(?:not\s+)?like|wish|want|prefer)\s+(?:not\s+)?to\s+(?:be\s+removed|unsubscribe|opt[-\s]?out|no\s+longer\s+receive|stop\s+receiving)
+      | (?:you\s+)?(?:no\s+longer\s+wish|do\s+not\s+wish|don't\s+wish)\s+to\s+receive
+      | you\s+(?:are\s+)?(?:receiving|received)\s+this\s+(?:e-?mail|message|newsletter|mailing)\s+because
+      | this\s+(?:e-?mail|message)\s+(?:was|is\s+being)\s+sent\s+to\s+\S+\s+because
+      | to\s+unsubscribe\b.{0,20}\b(?:click|visit|send|reply|go|follow)
+      | \bunsubscribe\s+(?:here|link|below|instantly|at\s+any\s+time)\b | \bopt[-\s]?out\s+(?:here|below|instructions|link)
+      | abmelden\s+(?:können|hier)|vom\s+newsletter\s+abmelden|newsletter\s+abbestellen
+      | se\s+d[ée]sinscrire|d[ée]sabonner|darse\s+de\s+baja|cancelar\s+(?:la\s+)?suscripci[óo]n|annulla\s+iscrizione
+      | 退订 | 取消订阅",
+    )
+    .expect("footer regex")
+});
+
+/// The footer line that marks `text_new` as mass mail, if any. A sentence that asks
+/// ("where do I click to unsubscribe?") is a person, not a footer.
+pub fn footer(text_new: &str) -> Option<String> {
+    FOOTER.find_iter(text_new).find(|m| !ends_in_question(&text_new[m.end()..])).map(|m| {
+        let s: String = m.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
+        format!("mass-mail footer (\"{}\")", s.chars().take(60).collect::<String>())
+    })
+}
+
+fn ends_in_question(rest: &str) -> bool {
+    rest.chars().find(|c| matches!(c, '.' | '!' | '?' | '\n' | '？' | '。')).is_some_and(|c| c == '?' || c == '？')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newsletter_footers_are_found() {
+        for t in [
+            "Big sale!\nTo be removed from this list, click here.",
+            "Offer\nIf you no longer wish to receive these emails, unsubscribe here.",
+            "News\nYou are receiving this email because you signed up at shop.example.",
+            "Angebot\nHier können Sie sich vom Newsletter abmelden.",
+            "Live now!\nTo be removed please click here or simply respond to this email.",
+        ] {
+            assert!(footer(t).is_some(), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_customer_asking_to_unsubscribe_is_not_a_footer() {
+        for t in [
+            "Please unsubscribe me from your newsletter, I get too many mails.",
+            "Bitte melden Sie mich ab. Wo ist meine Bestellung?",
+            "I was removed from the delivery list by mistake, my parcel never came.",
+            "Where do I click to unsubscribe? I never signed up.",
+            "Can you reply to confirm? I want to unsubscribe.",
+        ] {
+            assert!(footer(t).is_none(), "{t}");
+        }
+    }
+}
