@@ -74,6 +74,8 @@ pub struct FilterContext<'a> {
     pub team_domains: Vec<String>,
     /// Our own mailbox addresses, lower case.
     pub own_addresses: Vec<String>,
+    /// VIP senders (`[team] vip`): addresses or `@domain`s, never spam.
+    pub vip: &'a [String],
     pub model: &'a SpamModel,
 }
 
@@ -107,6 +109,7 @@ impl<'a> FilterContext<'a> {
             spam_threshold: config.filter.spam_threshold,
             team_domains,
             own_addresses,
+            vip: &config.team.vip,
             model,
         }
     }
@@ -217,9 +220,18 @@ pub fn verdict(
             }
         }
     }
-    // 12. The spam model.
-    let features = tokens::features(&record.subject, &record.text);
-    let language = tokens::language(&record.text);
+    // 12. Mass mail without list headers, known by its footer: mass mail is bulk, whether
+    //     or not its reader once asked for it.
+    if let Some(why) = bulk::footer(&record.text_new) {
+        match customer_evidence(record, ctx, history, false)? {
+            Some(evidence) => notes.insert(0, format!("{why} but {evidence}: kept for a human")),
+            None => return Ok(result(Verdict::Bulk, vec![why], extra)),
+        }
+    }
+    // 13. The spam model.
+    let text = model_text(record);
+    let features = tokens::features(&record.subject, text);
+    let language = tokens::language(text);
     let score = ctx.model.score(&features, language);
     match score.probability {
         Some(p) => {
@@ -237,17 +249,16 @@ pub fn verdict(
         }
         None => notes.push(format!("spam model did not judge: {}", score.abstained.unwrap_or_default())),
     }
-    // 13. Mass mail without list headers, known by its footer.
-    if let Some(why) = bulk::footer(&record.text_new) {
-        match customer_evidence(record, ctx, history, false)? {
-            Some(evidence) => notes.insert(0, format!("{why} but {evidence}: kept for a human")),
-            None => return Ok(result(Verdict::Bulk, vec![why], extra)),
-        }
-    }
     if notes.iter().all(|n| n.starts_with("spam model") || n.starts_with("no raw message")) {
         notes.insert(0, "no rule matched".into());
     }
     Ok(result(Verdict::Pass, notes, extra))
+}
+
+/// What the spam model reads: the sender's own new text (a customer's reply quotes our
+/// mail, and company disclaimers read like spam), or all of it when nothing new was found.
+pub fn model_text(record: &Record) -> &str {
+    record.best_text()
 }
 
 fn display_token(t: &str) -> String {
@@ -368,13 +379,16 @@ fn customer_guard(record: &Record, ctx: &FilterContext<'_>, history: Option<&dyn
     if let Some(r) = record.in_reply_to.as_deref() {
         refs.push(r);
     }
+    let sender = record.sender_address().trim().to_lowercase();
+    if let Some(entry) = lists::matching(ctx.vip, &sender) {
+        return Ok(Some(format!("{sender} is a VIP ({entry})")));
+    }
     if let Some(history) = history {
         if !refs.is_empty() {
             if let Some(m) = history.our_sent_message(&refs)? {
                 return Ok(Some(format!("it replies to our message <{m}>")));
             }
         }
-        let sender = record.sender_address().trim().to_lowercase();
         if !sender.is_empty() && history.known_correspondent(&sender)? {
             return Ok(Some(format!("we have corresponded with {sender} before")));
         }

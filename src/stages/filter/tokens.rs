@@ -30,7 +30,10 @@ pub fn features(subject: &str, body: &str) -> HashSet<String> {
     let mut words = Vec::new();
     push_words(subject, &mut words);
     for w in words.drain(..) {
-        out.insert(format!("s:{w}"));
+        // Order numbers make numbers in customers' subjects common; only the word form counts.
+        if !w.starts_with("n:") {
+            out.insert(format!("s:{w}"));
+        }
         out.insert(w);
     }
     let letters: Vec<char> = subject.chars().filter(|c| c.is_alphabetic()).collect();

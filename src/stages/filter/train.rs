@@ -113,8 +113,8 @@ pub fn load_message(path: &Path) -> Result<(Record, Headers)> {
 }
 
 fn add_record(model: &mut SpamModel, source: Source, record: &Record, weight: u32) {
-    let features = tokens::features(&record.subject, &record.text);
-    model.add(source, &features, tokens::language(&record.text), weight);
+    let text = super::model_text(record);
+    model.add(source, &tokens::features(&record.subject, text), tokens::language(text), weight);
 }
 
 /// Trains the base model on the training part of the corpora.
