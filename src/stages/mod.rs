@@ -3,6 +3,8 @@
 //! A stage takes values (records, config, a ledger) and returns values; it never prints,
 //! never parses flags and never draws progress itself (it reports through `progress::Reporter`).
 
+pub mod draft;
+pub mod entities;
 pub mod filter;
 pub mod ingest;
 pub mod progress;
