@@ -239,7 +239,11 @@ pub fn verdict(
             if p >= ctx.spam_threshold {
                 let words = score.spam_tokens.iter().map(|t| display_token(t)).collect::<Vec<_>>().join(", ");
                 let why = format!("spam model: {:.3} ≥ {} (spam words: {words})", p, ctx.spam_threshold);
-                match customer_guard(record, ctx, history)? {
+                let talks_like_a_customer = FIRST_PERSON_ORDER
+                    .find(text)
+                    .or_else(|| FIRST_PERSON_ORDER.find(&record.subject))
+                    .map(|m| format!("it talks about \"{}\" like a customer", m.as_str()));
+                match customer_guard(record, ctx, history)?.or(talks_like_a_customer) {
                     Some(guard) => notes.push(format!("{why}, but {guard}: kept for a human")),
                     None => return Ok(result(Verdict::Spam, vec![why], extra)),
                 }
@@ -347,6 +351,22 @@ static ORDER_TALK: LazyLock<Regex> = LazyLock::new(|| {
       | 我的订单 | 订单号 | 我的包裹 | 退款 | 注文番号",
     )
     .expect("order talk regex")
+});
+
+/// A customer writing about their own order, in the first person: phishing and scams
+/// say "your order", customers say "my order".
+static FIRST_PERSON_ORDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        (?:my|our)\s+(?:order|orders|package|parcel|refund|purchase|delivery|shipment|return) | my\s+account
+      | (?:i|we)\s+(?:have\s+|had\s+)?(?:ordered|purchased)
+      | (?:meine[rn]?|unsere)\s+(?:bestellung|lieferung|paket|sendung|rücksendung|erstattung) | ich\s+habe\s+.{0,40}bestellt
+      | (?:ma|mon|notre)\s+(?:commande|colis|remboursement|livraison) | j'ai\s+command[ée]
+      | (?:mi|nuestro)\s+(?:pedido|paquete|reembolso|envío|envio) | (?:il\s+mio|la\s+mia)\s+(?:ordine|pacco|rimborso|spedizione)
+      | (?:mijn|onze)\s+(?:bestelling|pakket) | (?:meu|minha)\s+(?:pedido|encomenda)
+      | 我的订单 | 我的包裹 | 我订购",
+    )
+    .expect("first-person order regex")
 });
 
 /// Signs that a person with a real matter is writing, for the rules that might drop them.
