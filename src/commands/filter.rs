@@ -54,8 +54,8 @@ pub struct FilterArgs {
     #[arg(long, value_name = "ID", conflicts_with_all = ["inputs", "all", "train"])]
     pub mark_spam: Vec<String>,
     /// Retrain the spam model from the embedded base and the labels in the ledger (rescues,
-    /// confirmations, spam marks) and write it to `[filter] model_path`
-    /// [default: $XDG_DATA_HOME/mailroom/spam-model.bin], where filter then loads it
+    /// confirmations, spam marks) and write it to `[filter] model_path` [default:
+    /// spam-model.bin next to the ledger, $XDG_DATA_HOME/mailroom/], where filter then loads it
     #[arg(long, conflicts_with_all = ["inputs", "all", "rejected"])]
     pub train: bool,
 }
@@ -70,17 +70,18 @@ pub async fn run(args: FilterArgs, ctx: &mut Ctx) -> Result<Outcome> {
     filter_records(args, ctx)
 }
 
-/// Where a retrained model lives.
-fn model_path(config: &Config) -> PathBuf {
+/// Where a retrained model lives: `[filter] model_path`, or next to the ledger (by default
+/// `$XDG_DATA_HOME/mailroom/spam-model.bin`), so each ledger has the model of its own labels.
+fn model_path(config: &Config, ledger: &Path) -> PathBuf {
     match &config.filter.model_path {
         Some(p) => config.resolve_path(p),
-        None => config::default_ledger_path().with_file_name("spam-model.bin"),
+        None => ledger.with_file_name("spam-model.bin"),
     }
 }
 
 /// The retrained model if there is one, else the embedded one.
-fn load_model(config: &Config) -> Result<(SpamModel, String)> {
-    let path = model_path(config);
+fn load_model(config: &Config, ledger: &Path) -> Result<(SpamModel, String)> {
+    let path = model_path(config, ledger);
     match std::fs::read(&path) {
         Ok(bytes) => {
             let model = SpamModel::from_bytes(&bytes).map_err(|e| {
@@ -104,7 +105,7 @@ fn load_model(config: &Config) -> Result<(SpamModel, String)> {
 
 fn filter_records(args: FilterArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let config = ctx.config()?.clone();
-    let (model, model_name) = load_model(&config)?;
+    let (model, model_name) = load_model(&config, &ctx.ledger_path())?;
     let fctx = FilterContext::new(&config, &model);
     ctx.ledger()?;
     let run_id = ctx.run_id();
@@ -210,8 +211,9 @@ fn corrections(args: &FilterArgs, ctx: &mut Ctx) -> Result<Outcome> {
 }
 
 fn train_model(ctx: &mut Ctx) -> Result<Outcome> {
+    let ledger_path = ctx.ledger_path();
     let (config, ledger) = ctx.config_and_ledger()?;
-    let path = model_path(config);
+    let path = model_path(config, &ledger_path);
     let base = embedded_model()?;
     let (model, spam, ham) = train::retrain(&base, ledger)?;
     if spam + ham == 0 {
@@ -234,19 +236,33 @@ fn train_model(ctx: &mut Ctx) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
+/// `--data`, or `MAILROOM_SHARED_DATA`, or the first `shared/data` beside the current folder
+/// or one of its parents.
+fn shared_data(given: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = given.or_else(|| std::env::var_os("MAILROOM_SHARED_DATA").map(PathBuf::from)) {
+        return Ok(p);
+    }
+    let cwd = std::env::current_dir()?;
+    cwd.ancestors()
+        .map(|d| d.join("shared").join("data"))
+        .find(|d| d.is_dir())
+        .ok_or_else(|| UsageError("no shared/data folder found here or above; pass --data DIR".into()).into())
+}
+
 /// Hidden `mailroom generate spam-model`: trains the embedded base model.
 #[derive(Debug, Args)]
 pub struct SpamModelArgs {
-    /// The shared development data folder (with spam-ham/ and intents/)
-    #[arg(long, value_name = "DIR", default_value = "../shared/data")]
-    pub data: PathBuf,
+    /// The shared development data folder (with spam-ham/ and intents/) [default: the
+    /// first shared/data found here or above]
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
     /// Where to write the model
     #[arg(long, value_name = "FILE", default_value = "src/stages/filter/spam_model.bin")]
     pub out: PathBuf,
 }
 
 pub fn generate_spam_model(args: SpamModelArgs) -> Result<()> {
-    let model = train::train_base(&args.data)?;
+    let model = train::train_base(&shared_data(args.data)?)?;
     let bytes = model.to_bytes();
     std::fs::write(&args.out, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!(
@@ -264,9 +280,10 @@ pub fn generate_spam_model(args: SpamModelArgs) -> Result<()> {
 /// Hidden `mailroom generate filter-eval`: the acceptance figures on held-out data.
 #[derive(Debug, Args)]
 pub struct FilterEvalArgs {
-    /// The shared development data folder (with spam-ham/, intents/ and bounces/)
-    #[arg(long, value_name = "DIR", default_value = "../shared/data")]
-    pub data: PathBuf,
+    /// The shared development data folder (with spam-ham/, intents/ and bounces/) [default:
+    /// the first shared/data found here or above]
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
     /// Print the evaluation as JSON (with every wrongly judged file)
     #[arg(long)]
     pub json: bool,
@@ -280,7 +297,7 @@ pub fn filter_eval(args: FilterEvalArgs) -> Result<Outcome> {
     let model = embedded_model()?;
     let ctx = FilterContext::new(&config, &model);
     let started = std::time::Instant::now();
-    let eval = train::evaluate(&args.data, &ctx)?;
+    let eval = train::evaluate(&shared_data(args.data)?, &ctx)?;
     let secs = started.elapsed().as_secs_f64();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&eval)?);

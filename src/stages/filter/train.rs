@@ -245,30 +245,49 @@ pub fn utterance_mail(n: usize, text: &str) -> Vec<u8> {
 /// Runs the whole rule set (without a ledger) over the held-out data.
 pub fn evaluate(data: &Path, ctx: &FilterContext<'_>) -> Result<Evaluation> {
     let corpus = Corpus::load(data)?;
-    let mut eval = Evaluation::default();
-    let judge = |path: &Path| -> Result<FilterResult> {
-        let (record, headers) = load_message(path)?;
-        verdict(&record, Some(&headers), ctx, None)
-    };
+    let (ham, spam) = eval_spam_ham(&corpus, ctx)?;
+    Ok(Evaluation { ham, spam, bounces: eval_bounces(data, ctx)?, customer: eval_customers(&corpus, ctx, 1)? })
+}
+
+fn judge(path: &Path, ctx: &FilterContext<'_>) -> Result<FilterResult> {
+    let (record, headers) = load_message(path)?;
+    verdict(&record, Some(&headers), ctx, None)
+}
+
+/// Held-out ham (anything but spam is right) and spam (spam or bulk is right).
+pub fn eval_spam_ham(corpus: &Corpus, ctx: &FilterContext<'_>) -> Result<(SetScore, SetScore)> {
+    let (mut ham, mut spam) = (SetScore::default(), SetScore::default());
     for path in corpus.ham.iter().filter(|p| held_out(&file_name(p))) {
-        let r = judge(path)?;
-        eval.ham.add(&r, r.verdict != Verdict::Spam, || file_name(path));
+        let r = judge(path, ctx)?;
+        ham.add(&r, r.verdict != Verdict::Spam, || file_name(path));
     }
     for path in corpus.spam.iter().filter(|p| held_out(&file_name(p))) {
-        let r = judge(path)?;
-        eval.spam.add(&r, matches!(r.verdict, Verdict::Spam | Verdict::Bulk), || file_name(path));
+        let r = judge(path, ctx)?;
+        spam.add(&r, matches!(r.verdict, Verdict::Spam | Verdict::Bulk), || file_name(path));
     }
+    Ok((ham, spam))
+}
+
+/// Every message of the sisimai bounce set: bounce or autoreply is right.
+pub fn eval_bounces(data: &Path, ctx: &FilterContext<'_>) -> Result<SetScore> {
+    let mut score = SetScore::default();
     for path in eml_files(&data.join("bounces").join("sisimai").join("bsd"))? {
-        let r = judge(&path)?;
-        eval.bounces.add(&r, matches!(r.verdict, Verdict::Bounce | Verdict::Autoreply), || file_name(&path));
+        let r = judge(&path, ctx)?;
+        score.add(&r, matches!(r.verdict, Verdict::Bounce | Verdict::Autoreply), || file_name(&path));
     }
-    for (n, u) in corpus.utterances.iter().filter(|u| held_out(u)).enumerate() {
+    Ok(score)
+}
+
+/// Held-out customer utterances wrapped as e-mails (every `every`-th one): only pass is right.
+pub fn eval_customers(corpus: &Corpus, ctx: &FilterContext<'_>, every: usize) -> Result<SetScore> {
+    let mut score = SetScore::default();
+    for (n, u) in corpus.utterances.iter().filter(|u| held_out(u)).enumerate().step_by(every.max(1)) {
         let raw = utterance_mail(n, u);
         let record = parse_message(&raw, "files", "intents", DEFAULT_MAX_PARSE_BYTES).record;
         let r = verdict(&record, Some(&Headers::parse(&raw)), ctx, None)?;
-        eval.customer.add(&r, r.verdict == Verdict::Pass, || u.clone());
+        score.add(&r, r.verdict == Verdict::Pass, || u.clone());
     }
-    Ok(eval)
+    Ok(score)
 }
 
 #[cfg(test)]
