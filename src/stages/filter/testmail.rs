@@ -7,7 +7,7 @@
 /// Words that mark a test.
 const TEST_WORDS: &[&str] = &[
     "test", "tests", "testing", "tested", "testmail", "testmessage", "test123", "prueba", "probando", "teste",
-    "testando", "essai", "prova", "testbericht", "testnachricht", "测试", "測試", "テスト", "ping",
+    "testando", "essai", "prova", "testbericht", "testnachricht", "测试", "測試", "测试邮件", "測試郵件", "テスト", "ping",
 ];
 
 /// Words that may surround a test word without making it a message.
