@@ -34,6 +34,7 @@ use crate::stages::filter::{FilterContext, SpamModel, embedded_model, train, ver
 ///   mailroom filter --rescue m3f2a9c0d1e2b3a4c5d6e7f8 | mailroom classify | mailroom draft
 ///   mailroom filter --train
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct FilterArgs {
     /// JSONL files to read [default: stdin]
     pub inputs: Vec<PathBuf>,
