@@ -5,7 +5,7 @@ use anyhow::{Result, bail};
 use rusqlite::{OptionalExtension, params};
 use serde_json::json;
 
-use super::{History, HumanDecision};
+use super::{EarlierCopy, History, HumanDecision};
 use crate::ledger::events::{self, Event};
 use crate::ledger::messages::{NewMessage, insert_message};
 use crate::ledger::results::{NewResult, Stage, add_result};
@@ -61,9 +61,15 @@ impl History for Ledger {
         }))
     }
 
-    fn earlier_copy(&self, message_id: &str, id: &str) -> Result<Option<String>> {
+    fn earlier_copy(&self, message_id: &str, id: &str) -> Result<Option<EarlierCopy>> {
         let ids = self.ids_with_message_id(strip_angles(message_id))?;
-        Ok(ids.into_iter().next().filter(|first| first != id))
+        let Some(first) = ids.into_iter().next().filter(|first| first != id) else { return Ok(None) };
+        let (from, subject): (Option<String>, Option<String>) = self.conn().query_row(
+            "SELECT from_addr, subject FROM messages WHERE id = ?1",
+            [&first],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Some(EarlierCopy { id: first, from: from.unwrap_or_default(), subject: subject.unwrap_or_default() }))
     }
 
     fn our_sent_message(&self, message_ids: &[&str]) -> Result<Option<String>> {

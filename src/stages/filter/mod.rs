@@ -49,11 +49,19 @@ pub trait History {
     /// The latest human decision on this message (a rescue, a confirmation, a spam mark).
     fn human_decision(&self, id: &str) -> Result<Option<HumanDecision>>;
     /// The first other message with this Message-ID, if this one is a later copy.
-    fn earlier_copy(&self, message_id: &str, id: &str) -> Result<Option<String>>;
+    fn earlier_copy(&self, message_id: &str, id: &str) -> Result<Option<EarlierCopy>>;
     /// The first of `message_ids` that is a message we sent ourselves.
     fn our_sent_message(&self, message_ids: &[&str]) -> Result<Option<String>>;
     /// We have answered this sender before, or a human said their mail is not spam.
     fn known_correspondent(&self, address: &str) -> Result<bool>;
+}
+
+/// The message a possible duplicate repeats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlierCopy {
+    pub id: String,
+    pub from: String,
+    pub subject: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -160,11 +168,17 @@ pub fn verdict(
     // 2. A resend of a message that is already in the pipeline.
     if let (Some(history), Some(mid)) = (history, record.message_id.as_deref().filter(|m| !m.trim().is_empty())) {
         if let Some(first) = history.earlier_copy(mid, &record.id)? {
-            return Ok(result(
-                Verdict::Duplicate,
-                vec![format!("same Message-ID <{mid}> as message {first}, which is already in the ledger")],
-                extra,
-            ));
+            // Some mailers reuse Message-IDs; only the same sender and subject make a resend.
+            let same_sender = first.from.eq_ignore_ascii_case(record.sender_address().trim());
+            let same_subject = testmail::bare_subject(&first.subject) == testmail::bare_subject(&record.subject);
+            if same_sender && same_subject {
+                return Ok(result(
+                    Verdict::Duplicate,
+                    vec![format!("same Message-ID <{mid}>, sender and subject as message {}, already in the ledger", first.id)],
+                    extra,
+                ));
+            }
+            notes.push(format!("shares its Message-ID with message {} but not its sender and subject: not a duplicate", first.id));
         }
     }
     // 3-4. The team's own lists.

@@ -4,20 +4,21 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// Subjects that only automatic replies use.
+/// Subjects that only automatic replies use. Words a customer might use in a subject of
+/// their own ("delivery during my absence") count only at the start, where auto-replies put
+/// them ("Out of Office: Re: …").
 static SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
-        \bout\s+of\s+(?:the\s+)?office\b | \bautomatic\s+reply\b | \bauto[-\s]?reply\b | \bautoreply\b
-      | \bauto[-\s]?respon(?:se|der)\b | \bautomated\s+(?:reply|response)\b | \baway\s+from\s+(?:the\s+)?office\b
-      | \bvacation\s+(?:reply|notice|response|message)\b | \bon\s+vacation\b | \babsence\s+notice\b
-      | abwesenheitsnotiz | \babwesenheit\b | automatische\s+antwort | nicht\s+im\s+b(?:ü|ue)ro | au(?:ß|ss)er\s+haus
-      | absence\s+du\s+bureau | absent\s+du\s+bureau | r[ée]ponse\s+automatique | message\s+d'absence
-      | respuesta\s+autom[áa]tica | fuera\s+de\s+la\s+oficina | fuera\s+de\s+oficina
-      | risposta\s+automatica | fuori\s+(?:dall')?ufficio | resposta\s+autom[áa]tica | fora\s+do\s+escrit[óo]rio
-      | automatisch\s+antwoord | \bafwezig\b | \bautosvar\b | \bfr[åa]nvaro\b | automatyczna\s+odpowied[źz]
-      | poza\s+biurem | автоответ | автоматический\s+ответ | нет\s+на\s+месте
-      | 自动回复 | 自動回覆 | 自動回复 | 自动答复 | 不在办公室 | 自動応答 | 不在通知 | 자동\s*응답 | otomatik\s+yan[ıi]t
+        \bautomatic\s+reply\b | \bauto[-\s]?reply\b | \bautoreply\b | \bauto[-\s]?respon(?:se|der)\b
+      | \bautomated\s+(?:reply|response)\b | \bvacation\s+(?:reply|notice|response|message)\b | \babsence\s+notice\b
+      | abwesenheitsnotiz | automatische\s+antwort | r[ée]ponse\s+automatique | message\s+d'absence
+      | respuesta\s+autom[áa]tica | risposta\s+automatica | resposta\s+autom[áa]tica | automatisch\s+antwoord
+      | \bautosvar\b | automatyczna\s+odpowied[źz] | автоответ | автоматический\s+ответ
+      | 自动回复 | 自動回覆 | 自動回复 | 自动答复 | 自動応答 | 不在通知 | 자동\s*응답 | otomatik\s+yan[ıi]t
+      | ^\s*(?:out\s+of\s+(?:the\s+)?office | away\s+from\s+(?:the\s+)?office | nicht\s+im\s+b(?:ü|ue)ro
+            | au(?:ß|ss)er\s+haus | abwesend | absence\s+du\s+bureau | absent\s+du\s+bureau | fuera\s+de\s+(?:la\s+)?oficina
+            | fuori\s+(?:dall')?ufficio | fora\s+do\s+escrit[óo]rio | afwezig | poza\s+biurem | нет\s+на\s+месте | 不在办公室)\b
     ",
     )
     .expect("ooo subject regex")
@@ -93,7 +94,14 @@ mod tests {
         ] {
             assert!(subject_is_autoreply(s), "{s}");
         }
-        for s in ["Where is my order?", "Office chair arrived broken", "Reply to my refund request"] {
+        for s in [
+            "Where is my order?",
+            "Office chair arrived broken",
+            "Reply to my refund request",
+            "Lieferung während meiner Abwesenheit",
+            "Order while I am on vacation",
+            "Re: parcel left because I was out of the office",
+        ] {
             assert!(!subject_is_autoreply(s), "{s}");
         }
     }

@@ -65,6 +65,10 @@ pub fn test_reason(subject: &str, text_new: &str, own_domain: bool, has_attachme
     if has_attachments {
         return None;
     }
+    // "Testing – is this address working?" may be someone about to write for real.
+    if body.contains('?') && !own_domain {
+        return None;
+    }
     let subject_ok = subject.is_empty() || is_test_phrase(subject);
     let body_ok = body.is_empty() || is_test_phrase(body);
     if subject_ok && body_ok && (is_test_phrase(subject) || is_test_phrase(body)) {
@@ -100,6 +104,7 @@ mod tests {
         assert!(test_reason("Test", "Is this address working? My order 4411 has not arrived.", false, false).is_none());
         assert!(test_reason("test results of your kettle", "The kettle failed my test, it leaks.", false, false).is_none());
         assert!(test_reason("Re: test", "", false, true).is_none(), "attachment");
+        assert!(test_reason("test", "Testing, is this address working?", false, false).is_none());
         assert!(test_reason("", "", false, false).is_none(), "blank is not test");
     }
 

@@ -9,7 +9,7 @@ use crate::mail::parse::{DEFAULT_MAX_PARSE_BYTES, parse_message};
 #[derive(Default)]
 struct FakeHistory {
     decision: Option<HumanDecision>,
-    earlier: Option<String>,
+    earlier: Option<EarlierCopy>,
     sent: Vec<String>,
     known: Vec<String>,
     asked: RefCell<Vec<String>>,
@@ -19,7 +19,7 @@ impl History for FakeHistory {
     fn human_decision(&self, _id: &str) -> Result<Option<HumanDecision>> {
         Ok(self.decision.clone())
     }
-    fn earlier_copy(&self, message_id: &str, _id: &str) -> Result<Option<String>> {
+    fn earlier_copy(&self, message_id: &str, _id: &str) -> Result<Option<EarlierCopy>> {
         self.asked.borrow_mut().push(message_id.to_string());
         Ok(self.earlier.clone())
     }
@@ -243,14 +243,24 @@ List-Unsubscribe: <mailto:unsub@kitchenpro.example>\nPrecedence: bulk\nSubject: 
 
 #[test]
 fn duplicates_and_human_decisions_need_the_ledger() {
-    let history = FakeHistory { earlier: Some("m000first".into()), ..Default::default() };
+    let first = |from: &str| EarlierCopy {
+        id: "m000first".into(),
+        from: from.into(),
+        subject: "Where is my order #NW-48213?".into(),
+    };
+    let history = FakeHistory { earlier: Some(first("Maria.Rossi@gmail.com")), ..Default::default() };
     let r = judge_with(CUSTOMER, &config(""), Some(&history));
     assert_eq!(r.verdict, Verdict::Duplicate);
     assert!(r.reasons[0].contains("m000first"), "{r:?}");
     assert_eq!(history.asked.borrow().as_slice(), ["cust-1@mail.gmail.com"]);
+    // A mailer that reuses Message-IDs does not make another customer's mail a duplicate.
+    let reused = FakeHistory { earlier: Some(first("someone.else@gmail.com")), ..Default::default() };
+    let r = judge_with(CUSTOMER, &config(""), Some(&reused));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert!(r.reasons.iter().any(|x| x.contains("not a duplicate")), "{r:?}");
     let rescued = FakeHistory {
         decision: Some(HumanDecision { verdict: Verdict::Pass, actor: "ana".into(), source: "rescue".into(), at: "t".into() }),
-        earlier: Some("m000first".into()),
+        earlier: Some(first("maria.rossi@gmail.com")),
         ..Default::default()
     };
     let r = judge_with(CUSTOMER, &config("[filter]\nblock = [\"@gmail.com\"]"), Some(&rescued));
