@@ -136,7 +136,7 @@ fn filter_records(args: FilterArgs, ctx: &mut Ctx) -> Result<Outcome> {
         record.filter = Some(result);
         if v != Verdict::Pass {
             if let Some(w) = rejected.as_mut() {
-                w.write(&record).with_context(|| format!("writing {}", args.rejected.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default()))?;
+                w.write(&record).context("writing the --rejected file")?;
             }
         }
         Ok(if v == Verdict::Pass || args.all { Emit::Records(vec![record]) } else { Emit::Nothing })

@@ -130,7 +130,7 @@ fn push_words(text: &str, out: &mut Vec<String>) {
 fn flush_word(word: &mut String, out: &mut Vec<String>) {
     let w = word.trim_matches('\'');
     let n = w.chars().count();
-    if n >= 2 && n <= MAX_WORD_CHARS {
+    if (2..=MAX_WORD_CHARS).contains(&n) {
         if w.chars().all(|c| c.is_ascii_digit()) {
             out.push(format!("n:{}", n.min(9)));
         } else if w.starts_with(['$', '€', '£']) && w.chars().skip(1).all(|c| c.is_ascii_digit()) {
