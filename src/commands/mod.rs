@@ -6,6 +6,7 @@
 
 pub mod cases;
 pub mod classify;
+pub mod deliver;
 pub mod digest;
 pub mod draft;
 pub mod export;

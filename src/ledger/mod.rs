@@ -9,6 +9,7 @@ pub mod events;
 pub mod kv;
 pub mod messages;
 pub mod migrations;
+pub mod outbox;
 pub mod results;
 pub mod runs;
 pub mod sync;
