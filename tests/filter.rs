@@ -35,12 +35,10 @@ fn fetch_sample(env: &Env) -> (Vec<(PathBuf, String)>, Vec<u8>) {
     (inbox, out.stdout)
 }
 
+/// An env with the sample config (team domain shop.example, VIP @bigretail.example).
 fn sample_env() -> Env {
     let env = Env::new();
-    env.write_config(&std::fs::read_to_string(examples().join("config.toml")).unwrap().replace(
-        "knowledge_dir = \"knowledge\"",
-        &format!("knowledge_dir = \"{}\"", examples().join("knowledge").display()),
-    ));
+    env.write_config(&std::fs::read_to_string(examples().join("config.toml")).unwrap());
     env
 }
 
@@ -214,6 +212,12 @@ fn hand_made_records_are_judged_without_headers_and_kept_for_rescue() {
     assert_eq!(passed[0]["user_key"]["k"], 1, "unknown keys pass through");
     assert!(passed[0]["filter"]["reasons"].to_string().contains("without headers"));
     assert_eq!(env.count("SELECT COUNT(*) FROM messages WHERE id IN ('hand1', 'hand2')"), 2);
+    // Filtering them again still says they were judged without their headers.
+    let again = env.run(&["filter", "--all"], input.lines().take(2).collect::<Vec<_>>().join("\n").as_bytes());
+    let again = jsonl(&again.stdout);
+    assert_eq!(again.len(), 2);
+    assert!(again[0]["filter"]["reasons"].to_string().contains("without headers"), "{}", again[0]);
+    assert_eq!(again[1]["filter"]["verdict"], "test");
     let out = env.run(&["filter", "--rescue", "hand2"], b"");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(jsonl(&out.stdout)[0]["subject"], "test");

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -11,12 +11,11 @@ use clap::Args;
 use super::Ctx;
 use super::stream::{Emit, run_stage};
 use crate::config::{self, Config};
-use crate::error::{ConfigError, Outcome, UsageError};
+use crate::error::{Outcome, UsageError};
 use crate::jsonl::RecordWriter;
-use crate::mail::parse::Headers;
 use crate::record::Verdict;
 use crate::stages::filter::history::{self, Correction};
-use crate::stages::filter::{FilterContext, SpamModel, embedded_model, train, verdict};
+use crate::stages::filter::{FilterContext, embedded_model, filter_record, load_model, model_path, train};
 
 /// Give each record a verdict (pass, spam, blank, test, autoreply, bounce, bulk, duplicate)
 /// with reasons. Passing records go to stdout; the rest are kept in the ledger, where they
@@ -71,42 +70,10 @@ pub async fn run(args: FilterArgs, ctx: &mut Ctx) -> Result<Outcome> {
     filter_records(args, ctx)
 }
 
-/// Where a retrained model lives: `[filter] model_path`, or next to the ledger (by default
-/// `$XDG_DATA_HOME/mailroom/spam-model.bin`), so each ledger has the model of its own labels.
-fn model_path(config: &Config, ledger: &Path) -> PathBuf {
-    match &config.filter.model_path {
-        Some(p) => config.resolve_path(p),
-        None => ledger.with_file_name("spam-model.bin"),
-    }
-}
-
-/// The retrained model if there is one, else the embedded one.
-fn load_model(config: &Config, ledger: &Path) -> Result<(SpamModel, String)> {
-    let path = model_path(config, ledger);
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            let model = SpamModel::from_bytes(&bytes).map_err(|e| {
-                ConfigError::with_hint(
-                    format!("spam model {}: {e}", path.display()),
-                    "run `mailroom filter --train` to rewrite it, or remove it to use the embedded model",
-                )
-            })?;
-            Ok((model, format!("spam-bayes:{}", path.display())))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && config.filter.model_path.is_none() => {
-            Ok((embedded_model()?, "spam-bayes:embedded".into()))
-        }
-        Err(e) => Err(ConfigError::with_hint(
-            format!("cannot read the spam model {}: {e}", path.display()),
-            "run `mailroom filter --train`, or remove `model_path` from [filter]",
-        )
-        .into()),
-    }
-}
-
 fn filter_records(args: FilterArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let config = ctx.config()?.clone();
     let (model, model_name) = load_model(&config, &ctx.ledger_path())?;
+    let model_name = model_name.as_str();
     let fctx = FilterContext::new(&config, &model);
     ctx.ledger()?;
     let run_id = ctx.run_id();
@@ -123,14 +90,9 @@ fn filter_records(args: FilterArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let mut rebuilt = 0u64;
     run_stage(ctx, &args.inputs, false, |ctx, mut record| {
         let ledger = ctx.ledger()?;
-        let raw = ledger.raw(&record.id)?;
-        if raw.is_none() {
-            history::keep_record(ledger, &record, run_id)?;
-            rebuilt += 1;
-        }
-        let headers = raw.as_deref().map(Headers::parse);
-        let result = verdict(&record, headers.as_ref(), &fctx, Some(&*ledger))?;
-        history::record_verdict(ledger, &record.id, &result, &model_name, run_id)?;
+        let judged = filter_record(ledger, &record, &fctx, model_name, run_id)?;
+        rebuilt += u64::from(judged.rebuilt);
+        let result = judged.result;
         let v = result.verdict;
         *counts.entry(v.as_str()).or_default() += 1;
         record.filter = Some(result);

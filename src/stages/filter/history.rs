@@ -18,6 +18,9 @@ pub const TASK: &str = "spam";
 pub const HAM: &str = "ham";
 pub const SPAM: &str = "spam";
 
+/// Marks a raw source rebuilt from a JSONL record.
+pub const REBUILT_HEADER: &str = "X-Mailroom-Rebuilt";
+
 /// How a person corrected or confirmed the filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Correction {
@@ -118,7 +121,7 @@ pub fn keep_record(ledger: &mut Ledger, record: &Record, run_id: Option<i64>) ->
 
 fn rebuild_raw(r: &Record) -> Vec<u8> {
     let one_line = |s: &str| s.replace(['\r', '\n'], " ");
-    let mut out = String::from("X-Mailroom-Rebuilt: from a JSONL record; the original headers were not available\r\n");
+    let mut out = format!("{REBUILT_HEADER}: from a JSONL record; the original headers were not available\r\n");
     if let Some(f) = &r.from {
         out += &format!("From: {} <{}>\r\n", one_line(f.name.as_deref().unwrap_or("")), one_line(&f.address));
     }

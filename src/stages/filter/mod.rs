@@ -21,6 +21,7 @@ pub mod testmail;
 pub mod tokens;
 pub mod train;
 
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use anyhow::{Context, Result};
@@ -28,6 +29,8 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::config::Config;
+use crate::error::ConfigError;
+use crate::ledger::Ledger;
 use crate::mail::parse::Headers;
 use crate::record::{FilterResult, Record, Verdict};
 
@@ -41,6 +44,64 @@ static EMBEDDED_MODEL: &[u8] = include_bytes!("spam_model.bin");
 
 pub fn embedded_model() -> Result<SpamModel> {
     SpamModel::from_bytes(EMBEDDED_MODEL).context("the embedded spam model is unreadable")
+}
+
+/// Where a retrained model lives: `[filter] model_path`, or next to the ledger (by default
+/// `$XDG_DATA_HOME/mailroom/spam-model.bin`), so each ledger has the model of its own labels.
+pub fn model_path(config: &Config, ledger: &Path) -> PathBuf {
+    match &config.filter.model_path {
+        Some(p) => config.resolve_path(p),
+        None => ledger.with_file_name("spam-model.bin"),
+    }
+}
+
+/// The retrained model if there is one, else the embedded one; with the name the ledger
+/// records for its verdicts.
+pub fn load_model(config: &Config, ledger: &Path) -> Result<(SpamModel, String)> {
+    let path = model_path(config, ledger);
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let model = SpamModel::from_bytes(&bytes).map_err(|e| {
+                ConfigError::with_hint(
+                    format!("spam model {}: {e}", path.display()),
+                    "run `mailroom filter --train` to rewrite it, or remove it to use the embedded model",
+                )
+            })?;
+            Ok((model, format!("spam-bayes:{}", path.display())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && config.filter.model_path.is_none() => {
+            Ok((embedded_model()?, "spam-bayes:embedded".into()))
+        }
+        Err(e) => Err(ConfigError::with_hint(
+            format!("cannot read the spam model {}: {e}", path.display()),
+            "run `mailroom filter --train`, or remove `model_path` from [filter]",
+        )
+        .into()),
+    }
+}
+
+/// One record through the stage: kept in the ledger if it was not (hand-made JSONL),
+/// judged with its raw headers, and the verdict stored as the next filter result version.
+pub struct Filtered {
+    pub result: FilterResult,
+    /// The record was not in the ledger and was stored from itself.
+    pub rebuilt: bool,
+}
+
+pub fn filter_record(
+    ledger: &mut Ledger,
+    record: &Record,
+    ctx: &FilterContext<'_>,
+    model_name: &str,
+    run_id: Option<i64>,
+) -> Result<Filtered> {
+    let raw = ledger.raw(&record.id)?;
+    let rebuilt = raw.is_none() && history::keep_record(ledger, record, run_id)?;
+    // A source rebuilt from a record carries no real headers to judge.
+    let headers = raw.as_deref().map(Headers::parse).filter(|h| !h.has(history::REBUILT_HEADER));
+    let result = verdict(record, headers.as_ref(), ctx, Some(&*ledger))?;
+    history::record_verdict(ledger, &record.id, &result, model_name, run_id)?;
+    Ok(Filtered { result, rebuilt })
 }
 
 /// What the ledger knows that the rules ask about. `None` for records judged without a
