@@ -594,13 +594,17 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__generate__subcmd__filter__subcmd__eval)
-            opts="-v -q -h -V --data --json --show-errors --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --data --json --show-errors --threshold --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threshold)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

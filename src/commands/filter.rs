@@ -253,10 +253,16 @@ pub struct FilterEvalArgs {
     /// List the wrongly judged files
     #[arg(long)]
     pub show_errors: bool,
+    /// Evaluate with this spam threshold instead of the default
+    #[arg(long, value_name = "P")]
+    pub threshold: Option<f64>,
 }
 
 pub fn filter_eval(args: FilterEvalArgs) -> Result<Outcome> {
-    let config = Config::default();
+    let mut config = Config::default();
+    if let Some(t) = args.threshold {
+        config.filter.spam_threshold = t;
+    }
     let model = embedded_model()?;
     let ctx = FilterContext::new(&config, &model);
     let started = std::time::Instant::now();

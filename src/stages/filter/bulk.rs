@@ -26,10 +26,24 @@ static FOOTER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("footer regex")
 });
 
+/// A question in the first person: "where is my parcel?", "can I return it?".
+static PERSONAL_QUESTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:i|i'm|i've|my|me|mine|ich|mein\w*|mir|mich|je|j'ai|mon|ma|mes|yo|mi|mis|io|il\s+mio|la\s+mia|ik|mijn|eu|meu|minha)\b[^.!?\n]{0,200}[?？]|我[^。！？\n]{0,80}[?？]",
+    )
+    .expect("personal question regex")
+});
+
 /// The footer line that marks `text_new` as mass mail, if any. A sentence that asks
-/// ("where do I click to unsubscribe?") is a person, not a footer.
+/// ("where do I click to unsubscribe?") is a person, not a footer; and so is a message with
+/// a first-person question above its footer, as marketplaces and web forms relay customers'
+/// messages with opt-out lines of their own.
 pub fn footer(text_new: &str) -> Option<String> {
-    FOOTER.find_iter(text_new).find(|m| !ends_in_question(&text_new[m.end()..])).map(|m| {
+    let m = FOOTER.find_iter(text_new).find(|m| !ends_in_question(&text_new[m.end()..]))?;
+    if PERSONAL_QUESTION.is_match(&text_new[..m.start()]) {
+        return None;
+    }
+    Some(m).map(|m| {
         let s: String = m.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
         format!("mass-mail footer (\"{}\")", s.chars().take(60).collect::<String>())
     })
@@ -51,6 +65,7 @@ mod tests {
             "News\nYou are receiving this email because you signed up at shop.example.",
             "Angebot\nHier können Sie sich vom Newsletter abmelden.",
             "Live now!\nTo be removed please click here or simply respond to this email.",
+            "Tired of paying too much for cable?\nTo be removed from this list, click here.",
         ] {
             assert!(footer(t).is_some(), "{t}");
         }
@@ -64,6 +79,7 @@ mod tests {
             "I was removed from the delivery list by mistake, my parcel never came.",
             "Where do I click to unsubscribe? I never signed up.",
             "Can you reply to confirm? I want to unsubscribe.",
+            "Message from buyer: Where is my package? It is late.\n\nIf you would rather not receive these e-mails, opt-out here.",
         ] {
             assert!(footer(t).is_none(), "{t}");
         }

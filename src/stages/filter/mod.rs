@@ -298,7 +298,7 @@ pub fn verdict(
     // 12. Mass mail without list headers, known by its footer: mass mail is bulk, whether
     //     or not its reader once asked for it.
     if let Some(why) = bulk::footer(&record.text_new) {
-        match customer_evidence(record, ctx, history, false)? {
+        match customer_evidence(record, ctx, history, true)? {
             Some(evidence) => notes.insert(0, format!("{why} but {evidence}: kept for a human")),
             None => return Ok(result(Verdict::Bulk, vec![why], extra)),
         }
