@@ -317,7 +317,8 @@ pub fn verdict(
                 let talks_like_a_customer = FIRST_PERSON_ORDER
                     .find(text)
                     .or_else(|| FIRST_PERSON_ORDER.find(&record.subject))
-                    .map(|m| format!("it talks about \"{}\" like a customer", m.as_str()));
+                    .map(|m| format!("it talks about \"{}\" like a customer", m.as_str()))
+                    .or_else(|| first_person_voice(text));
                 match customer_guard(record, ctx, history)?.or(talks_like_a_customer) {
                     Some(guard) => notes.push(format!("{why}, but {guard}: kept for a human")),
                     None => return Ok(result(Verdict::Spam, vec![why], extra)),
@@ -443,6 +444,21 @@ static FIRST_PERSON_ORDER: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("first-person order regex")
 });
+
+/// Spam sells to "you"; a customer writes about "I" and "my". A text that says "I" far more
+/// often than "you" reads like a customer, whatever its words.
+fn first_person_voice(text: &str) -> Option<String> {
+    let (mut first, mut second) = (0usize, 0usize);
+    for w in text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')) {
+        match w.to_lowercase().replace('’', "'").as_str() {
+            "i" | "i'm" | "i've" | "i'd" | "i'll" | "my" | "me" | "mine" | "myself" => first += 1,
+            "you" | "your" | "you're" | "yours" | "yourself" | "you'll" | "you've" | "you'd" => second += 1,
+            _ => {}
+        }
+    }
+    (first >= 3 && first >= 2 * second)
+        .then(|| format!("it is written in the first person like a customer ({first}× I/my, {second}× you)"))
+}
 
 /// Signs that a person with a real matter is writing, for the rules that might drop them.
 /// `relays` counts a personal Reply-To as evidence (form and marketplace relays); newsletters

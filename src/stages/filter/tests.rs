@@ -127,6 +127,16 @@ You will receive 40% of the total sum for your assistance. Treat this as strictl
 }
 
 #[test]
+fn customers_using_spammy_words_in_the_first_person_are_kept() {
+    let r = judge(
+        "From: jo@gmail.com\nTo: support@shop.example\nSubject: Charged for a FREE gift?!\n\n\
+I clicked the link in the email to claim the free gift but I got charged $49.99 on my credit card. \
+I never agreed to a subscription. I want my money back immediately!!!\n",
+    );
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+}
+
+#[test]
 fn allow_and_block_lists_come_first() {
     let cfg = config("[filter]\nallow = [\"@gmail.com\"]\nblock = [\"maria.rossi@gmail.com\"]");
     let r = judge_with(CUSTOMER, &cfg, None);
