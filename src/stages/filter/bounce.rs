@@ -29,13 +29,13 @@ static SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
         r"(?ix)
         undeliver(?:able|ed) | delivery\s+(?:status|failure|failed|has\s+failed|notification|problem|report)
       | mail\s+delivery\s+(?:failed|failure|error) | returned\s+mail | returned\s+to\s+sender | failure\s+notice
-      | could\s+not\s+(?:be\s+)?(?:send|sent|deliver) | not\s+(?:be\s+)?delivered | non[-\s]?deliver | \bndr\b
+      | could\s+not\s+(?:be\s+)?(?:send|sent|deliver) | not\s+(?:be\s+)?delivered | non[-\s]?deliver | (?-u:\b)ndr(?-u:\b)
       | mail\s+system\s+error | delivery\s+error | message\s+(?:not\s+delivered|blocked|rejected|delayed)
-      | rejected\s+(?:mail|message) | mail\s+(?:error|could\s+not) | \bbounced?\b | warning:\s+could\s+not
+      | rejected\s+(?:mail|message) | mail\s+(?:error|could\s+not) | (?-u:\b)bounced?(?-u:\b) | warning:\s+could\s+not
       | unzustellbar | nicht\s+zustellbar | non\s+remis | non\s+distribu | no\s+entregad | non\s+recapitabile
       | onbestelbaar | niedostarczalne | не\s+доставлен
       | 退信 | 投递失败 | 发送失败 | 無法傳遞 | メールエラー | 配信エラー | 配送エラー | 送信できません | 전송\s*실패
-      | \bdsn\b | \bnotification\s+of\s+delivery | undelivered\s+mail | delayed\s+mail | mail\s+returned",
+      | (?-u:\b)dsn(?-u:\b) | (?-u:\b)notification\s+of\s+delivery | undelivered\s+mail | delayed\s+mail | mail\s+returned",
     )
     .expect("bounce subject regex")
 });
@@ -48,7 +48,7 @@ static DSN_BODY: LazyLock<Regex> = LazyLock::new(|| {
         ^[>\s]*(?:final-recipient|original-recipient|diagnostic-code|reporting-mta|remote-mta|x-postfix-queue-id)\s*:
       | ^[>\s]*action\s*:\s*(?:failed|delayed)
       | ^[>\s]*status\s*:\s*[45]\.\d{1,3}\.\d{1,3}
-      | \b[45]\d\d[\s-]+[45]\.\d{1,3}\.\d{1,3}\b | \b(?:550|551|552|553|554)\s.{0,40}(?:user|mailbox|recipient|address|rejected|denied)
+      | (?-u:\b)[45]\d\d[\s-]+[45]\.\d{1,3}\.\d{1,3}(?-u:\b) | (?-u:\b)(?:550|551|552|553|554)\s.{0,40}(?:user|mailbox|recipient|address|rejected|denied)
       | permanent\s+fatal\s+errors | this\s+is\s+the\s+mail\s+system\s+at\s+host | mail\s+delivery\s+software
       | wasn't\s+able\s+to\s+deliver\s+your\s+message | your\s+message\s+(?:could\s+not|couldn't|cannot|can't)\s+be\s+delivered
       | delivery\s+to\s+the\s+following\s+recipients?\s+(?:failed|has\s+been\s+delayed)

@@ -11,14 +11,14 @@ static FOOTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
         to\s+(?:be\s+)?remove[d]?\s+(?:yourself\s+|your\s+(?:e-?mail\s+)?(?:address\s+)?)?from\s+(?:this|our|the|all|future)\s+(?:\w+\s+){0,2}(?:list|mailings?|e-?mails?|database)
-      | (?:click|go|visit)\b.{0,40}\bto\s+(?:be\s+)?(?:unsubscribe|removed|opt[-\s]?out)
-      | to\s+be\s+removed\b.{0,20}\bclick\b
+      | (?:click|go|visit)(?-u:\b).{0,40}(?-u:\b)to\s+(?:be\s+)?(?:unsubscribe|removed|opt[-\s]?out)
+      | to\s+be\s+removed(?-u:\b).{0,20}(?-u:\b)click(?-u:\b)
       | if\s+you\s+(?:would\s+(?:not\s+)?like|wish|want|prefer)\s+(?:not\s+)?to\s+(?:be\s+removed|unsubscribe|opt[-\s]?out|no\s+longer\s+receive|stop\s+receiving)
       | (?:you\s+)?(?:no\s+longer\s+wish|do\s+not\s+wish|don't\s+wish)\s+to\s+receive
       | you\s+(?:are\s+)?(?:receiving|received)\s+this\s+(?:e-?mail|message|newsletter|mailing)\s+because
       | this\s+(?:e-?mail|message)\s+(?:was|is\s+being)\s+sent\s+to\s+\S+\s+because
-      | to\s+unsubscribe\b.{0,20}\b(?:click|visit|send|reply|go|follow)
-      | \bunsubscribe\s+(?:here|link|below|instantly|at\s+any\s+time)\b | \bopt[-\s]?out\s+(?:here|below|instructions|link)
+      | to\s+unsubscribe(?-u:\b).{0,20}(?-u:\b)(?:click|visit|send|reply|go|follow)
+      | (?-u:\b)unsubscribe\s+(?:here|link|below|instantly|at\s+any\s+time)(?-u:\b) | (?-u:\b)opt[-\s]?out\s+(?:here|below|instructions|link)
       | abmelden\s+(?:können|hier)|vom\s+newsletter\s+abmelden|newsletter\s+abbestellen
       | se\s+d[ée]sinscrire|d[ée]sabonner|darse\s+de\s+baja|cancelar\s+(?:la\s+)?suscripci[óo]n|annulla\s+iscrizione
       | 退订 | 取消订阅",
@@ -29,7 +29,7 @@ static FOOTER: LazyLock<Regex> = LazyLock::new(|| {
 /// A question in the first person: "where is my parcel?", "can I return it?".
 static PERSONAL_QUESTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:i|i'm|i've|my|me|mine|ich|mein\w*|mir|mich|je|j'ai|mon|ma|mes|yo|mi|mis|io|il\s+mio|la\s+mia|ik|mijn|eu|meu|minha)\b[^.!?\n]{0,200}[?？]|我[^。！？\n]{0,80}[?？]",
+        r"(?i)(?-u:\b)(?:i|i'm|i've|my|me|mine|ich|mein\w*|mir|mich|je|j'ai|mon|ma|mes|yo|mi|mis|io|il\s+mio|la\s+mia|ik|mijn|eu|meu|minha)(?-u:\b)[^.!?\n]{0,200}[?？]|我[^。！？\n]{0,80}[?？]",
     )
     .expect("personal question regex")
 });

@@ -416,14 +416,14 @@ fn automatic_reply(record: &Record, headers: Option<&Headers>) -> Option<String>
 static ORDER_TALK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
-        \b(?:my|our)\s+(?:order|package|parcel|refund|purchase|delivery|shipment|item|account|invoice)
-      | \border\s*(?:\#|no\.?|nr\.?|number|id)\s*:?\s*[a-z0-9-]*\d
-      | \b(?:meine[rn]?|unsere)\s+(?:bestellung|lieferung|paket|sendung|rückerstattung|erstattung|rechnung)
-      | \b(?:ma|mon|mes|notre)\s+(?:commande|colis|remboursement|livraison|facture)
-      | \b(?:mi|mis|nuestro)\s+(?:pedido|paquete|reembolso|envío|envio|factura)
-      | \b(?:il\s+mio|la\s+mia|mio|mia)\s+(?:ordine|pacco|rimborso|spedizione)
-      | \b(?:mijn|onze)\s+(?:bestelling|pakket|terugbetaling)
-      | \b(?:meu|minha)\s+(?:pedido|encomenda|reembolso)
+        (?-u:\b)(?:my|our)\s+(?:order|package|parcel|refund|purchase|delivery|shipment|item|account|invoice)
+      | (?-u:\b)order\s*(?:\#|no\.?|nr\.?|number|id)\s*:?\s*[a-z0-9-]*\d
+      | (?-u:\b)(?:meine[rn]?|unsere)\s+(?:bestellung|lieferung|paket|sendung|rückerstattung|erstattung|rechnung)
+      | (?-u:\b)(?:ma|mon|mes|notre)\s+(?:commande|colis|remboursement|livraison|facture)
+      | (?-u:\b)(?:mi|mis|nuestro)\s+(?:pedido|paquete|reembolso|envío|envio|factura)
+      | (?-u:\b)(?:il\s+mio|la\s+mia|mio|mia)\s+(?:ordine|pacco|rimborso|spedizione)
+      | (?-u:\b)(?:mijn|onze)\s+(?:bestelling|pakket|terugbetaling)
+      | (?-u:\b)(?:meu|minha)\s+(?:pedido|encomenda|reembolso)
       | 我的订单 | 订单号 | 我的包裹 | 退款 | 注文番号",
     )
     .expect("order talk regex")

@@ -10,15 +10,15 @@ use regex::Regex;
 static SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
-        \bautomatic\s+reply\b | \bauto[-\s]?reply\b | \bautoreply\b | \bauto[-\s]?respon(?:se|der)\b
-      | \bautomated\s+(?:reply|response)\b | \bvacation\s+(?:reply|notice|response|message)\b | \babsence\s+notice\b
+        (?-u:\b)automatic\s+reply(?-u:\b) | (?-u:\b)auto[-\s]?reply(?-u:\b) | (?-u:\b)autoreply(?-u:\b) | (?-u:\b)auto[-\s]?respon(?:se|der)(?-u:\b)
+      | (?-u:\b)automated\s+(?:reply|response)(?-u:\b) | (?-u:\b)vacation\s+(?:reply|notice|response|message)(?-u:\b) | (?-u:\b)absence\s+notice(?-u:\b)
       | abwesenheitsnotiz | automatische\s+antwort | r[ée]ponse\s+automatique | message\s+d'absence
       | respuesta\s+autom[áa]tica | risposta\s+automatica | resposta\s+autom[áa]tica | automatisch\s+antwoord
-      | \bautosvar\b | automatyczna\s+odpowied[źz] | автоответ | автоматический\s+ответ
+      | (?-u:\b)autosvar(?-u:\b) | automatyczna\s+odpowied[źz] | автоответ | автоматический\s+ответ
       | 自动回复 | 自動回覆 | 自動回复 | 自动答复 | 自動応答 | 不在通知 | 자동\s*응답 | otomatik\s+yan[ıi]t
       | ^\s*(?:out\s+of\s+(?:the\s+)?office | away\s+from\s+(?:the\s+)?office | nicht\s+im\s+b(?:ü|ue)ro
             | au(?:ß|ss)er\s+haus | abwesend | absence\s+du\s+bureau | absent\s+du\s+bureau | fuera\s+de\s+(?:la\s+)?oficina
-            | fuori\s+(?:dall')?ufficio | fora\s+do\s+escrit[óo]rio | afwezig | poza\s+biurem | нет\s+на\s+месте | 不在办公室)\b
+            | fuori\s+(?:dall')?ufficio | fora\s+do\s+escrit[óo]rio | afwezig | poza\s+biurem | нет\s+на\s+месте | 不在办公室)(?-u:\b)
     ",
     )
     .expect("ooo subject regex")
@@ -45,8 +45,8 @@ static MACHINE_BODY: LazyLock<Regex> = LazyLock::new(|| {
 static AWAY_BODY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
-        \b(?:i\s+am|i'm|i\s+will\s+be)\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away|on\s+(?:vacation|holiday|leave|annual\s+leave))
-      | \bout\s+of\s+(?:the\s+)?office\b | limited\s+access\s+to\s+(?:my\s+)?e-?mail
+        (?-u:\b)(?:i\s+am|i'm|i\s+will\s+be)\s+(?:currently\s+)?(?:out\s+of\s+(?:the\s+)?office|away|on\s+(?:vacation|holiday|leave|annual\s+leave))
+      | (?-u:\b)out\s+of\s+(?:the\s+)?office(?-u:\b) | limited\s+access\s+to\s+(?:my\s+)?e-?mail
       | ich\s+bin\s+.{0,60}(?:nicht\s+im\s+b(?:ü|ue)ro|abwesend|im\s+urlaub) | je\s+suis\s+(?:actuellement\s+)?absent
       | estoy\s+(?:fuera\s+de\s+la\s+oficina|de\s+vacaciones) | sono\s+(?:fuori\s+ufficio|in\s+ferie|assente)
       | estou\s+(?:fora\s+do\s+escrit[óo]rio|de\s+f[ée]rias) | ik\s+ben\s+.{0,40}(?:afwezig|met\s+vakantie)

@@ -15,12 +15,12 @@ const MAX_BODY_CHARS: usize = 16 * 1024;
 const MAX_WORD_CHARS: usize = 24;
 
 static URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\b(?:https?://|www\.)([^\s<>"'()\[\]]+)"#).expect("url regex")
+    Regex::new(r#"(?i)(?-u:\b)(?:https?://|www\.)([^\s<>"'()\[\]]+)"#).expect("url regex")
 });
 static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+").expect("email regex"));
 static MONEY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[$€£¥]\s?\d|\d\s?(?:usd|eur|dollars)\b").expect("money regex"));
+    LazyLock::new(|| Regex::new(r"[$€£¥]\s?\d|\d\s?(?:usd|eur|dollars)(?-u:\b)").expect("money regex"));
 
 /// The distinct features of one message.
 pub fn features(subject: &str, body: &str) -> HashSet<String> {
