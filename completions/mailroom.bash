@@ -458,7 +458,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__fetch)
-            opts="-v -q -h -V --mbox --maildir --eml --account --mailbox --since --idle --max-parse-bytes --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --mbox --maildir --eml --account --mailbox --since --idle --idle-renew --mark-seen --max-parse-bytes --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -485,6 +485,10 @@ _mailroom() {
                     return 0
                     ;;
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-renew)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -7,6 +7,7 @@ pub mod digest;
 pub mod draft;
 pub mod duration;
 pub mod entities;
+pub mod fetch;
 pub mod filter;
 pub mod health;
 pub mod ingest;
