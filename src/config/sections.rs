@@ -106,6 +106,19 @@ impl Default for FilterConfig {
     }
 }
 
+impl FilterConfig {
+    /// A threshold below one half would call mail spam that the model thinks is more likely ham.
+    pub fn validate(&self) -> Result<(), crate::error::ConfigError> {
+        if !(0.5..=1.0).contains(&self.spam_threshold) {
+            return Err(crate::error::ConfigError::new(format!(
+                "[filter] spam_threshold = {}: must be between 0.5 and 1.0 (default 0.995)",
+                self.spam_threshold
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// `[classify]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

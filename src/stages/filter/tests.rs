@@ -289,6 +289,12 @@ fn a_record_without_headers_says_so() {
 }
 
 #[test]
+fn a_spam_threshold_that_would_drop_ham_is_a_config_error() {
+    let err = Config::parse("[filter]\nspam_threshold = 0.2", std::path::Path::new("c.toml")).unwrap_err();
+    assert!(err.to_string().contains("spam_threshold"), "{err}");
+}
+
+#[test]
 fn the_embedded_model_loads_and_is_small() {
     let model = embedded_model().unwrap();
     assert!(EMBEDDED_MODEL.len() < 2 * 1024 * 1024);
