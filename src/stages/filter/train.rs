@@ -301,6 +301,27 @@ mod tests {
     }
 
     #[test]
+    fn retraining_learns_the_teams_labels() {
+        use crate::stages::filter::history::{Correction, correct, keep_record};
+        let mut ledger = Ledger::open_in_memory().unwrap();
+        let mut record = Record::new("m1");
+        record.subject = "Zorblax kettle descaler deal".into();
+        record.text = "Zorblax quarnix descaler, zorblax quarnix for every kettle.".into();
+        record.text_new = record.text.clone();
+        keep_record(&mut ledger, &record, None).unwrap();
+        let base = super::super::embedded_model().unwrap();
+        let features = tokens::features(&record.subject, &record.text);
+        let before = base.score(&features, None).probability.unwrap_or(0.5);
+        correct(&mut ledger, "m1", Correction::MarkSpam, "ana", None).unwrap();
+        let (model, spam, ham) = retrain(&base, &ledger).unwrap();
+        assert_eq!((spam, ham), (1, 0));
+        assert_eq!(model.docs[0], base.docs[0] + LABEL_WEIGHT);
+        let after = model.score(&features, None).probability.unwrap();
+        assert!(after > before && after > 0.9, "before {before}, after {after}");
+        assert_eq!(model.meta["labels"]["spam"], 1);
+    }
+
+    #[test]
     fn the_split_is_fixed_and_about_a_quarter() {
         let held = (0..4000).filter(|i| held_out(&format!("{i}.eml"))).count();
         assert!((800..1200).contains(&held), "{held}");
