@@ -434,12 +434,12 @@ static ORDER_TALK: LazyLock<Regex> = LazyLock::new(|| {
 static FIRST_PERSON_ORDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
-        (?:my|our)\s+(?:order|orders|package|parcel|refund|purchase|delivery|shipment|return) | my\s+account
-      | (?:i|we)\s+(?:have\s+|had\s+)?(?:ordered|purchased)
-      | (?:meine[rn]?|unsere)\s+(?:bestellung|lieferung|paket|sendung|rücksendung|erstattung) | ich\s+habe\s+.{0,40}bestellt
-      | (?:ma|mon|notre)\s+(?:commande|colis|remboursement|livraison) | j'ai\s+command[ée]
-      | (?:mi|nuestro)\s+(?:pedido|paquete|reembolso|envío|envio) | (?:il\s+mio|la\s+mia)\s+(?:ordine|pacco|rimborso|spedizione)
-      | (?:mijn|onze)\s+(?:bestelling|pakket) | (?:meu|minha)\s+(?:pedido|encomenda)
+        (?-u:\b)(?:my|our)\s+(?:order|orders|package|parcel|refund|purchase|delivery|shipment|return)(?-u:\b) | (?-u:\b)my\s+account(?-u:\b)
+      | (?-u:\b)(?:i|we)\s+(?:have\s+|had\s+)?(?:ordered|purchased)(?-u:\b)
+      | (?-u:\b)(?:meine[rn]?|unsere)\s+(?:bestellung|lieferung|paket|sendung|rücksendung|erstattung)(?-u:\b) | (?-u:\b)ich\s+habe\s+.{0,40}bestellt
+      | (?-u:\b)(?:ma|mon|notre)\s+(?:commande|colis|remboursement|livraison)(?-u:\b) | (?-u:\b)j'ai\s+command[ée]
+      | (?-u:\b)(?:mi|nuestro)\s+(?:pedido|paquete|reembolso|envío|envio)(?-u:\b) | (?-u:\b)(?:il\s+mio|la\s+mia)\s+(?:ordine|pacco|rimborso|spedizione)(?-u:\b)
+      | (?-u:\b)(?:mijn|onze)\s+(?:bestelling|pakket)(?-u:\b) | (?-u:\b)(?:meu|minha)\s+(?:pedido|encomenda)(?-u:\b)
       | 我的订单 | 我的包裹 | 我订购",
     )
     .expect("first-person order regex")
