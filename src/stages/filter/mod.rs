@@ -317,6 +317,7 @@ pub fn verdict(
                 let talks_like_a_customer = FIRST_PERSON_ORDER
                     .find(text)
                     .or_else(|| FIRST_PERSON_ORDER.find(&record.subject))
+                    .or_else(|| PURCHASE_INTEREST.find(text))
                     .map(|m| format!("it talks about \"{}\" like a customer", m.as_str()))
                     .or_else(|| first_person_voice(text));
                 match customer_guard(record, ctx, history)?.or(talks_like_a_customer) {
@@ -343,11 +344,14 @@ pub fn model_text(record: &Record) -> &str {
 
 fn display_token(t: &str) -> String {
     match t.split_once(':') {
-        Some(("s", w)) => format!("\"{w}\" in subject"),
+        Some(("s", "ALLCAPS")) => "a subject in capitals".into(),
+        Some(("s", w)) => format!("{} in the subject", display_token(w)),
         Some(("u", "link")) => "links".into(),
         Some(("u", "many")) => "many links".into(),
-        Some(("u", "ip")) => "link to a bare IP".into(),
+        Some(("u", "ip")) => "a link to a bare IP address".into(),
+        Some(("u", _)) => "odd links".into(),
         Some(("p", "money")) | Some(("p", "price")) => "money amounts".into(),
+        Some(("p", _)) => "!!".into(),
         Some(("e", _)) => "e-mail addresses in the text".into(),
         Some(("n", n)) => format!("{n}-digit numbers"),
         _ => format!("\"{t}\""),
@@ -443,6 +447,17 @@ static FIRST_PERSON_ORDER: LazyLock<Regex> = LazyLock::new(|| {
       | 我的订单 | 我的包裹 | 我订购",
     )
     .expect("first-person order regex")
+});
+
+/// A buyer asking us for prices: spam sells, a wholesale lead wants to buy.
+static PURCHASE_INTEREST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        interested\s+in\s+(?:purchasing|buying|ordering|your\s+products)
+      | (?:send|share|quote)\s+(?:us\s+|me\s+)?(?:your\s+|a\s+|the\s+)?(?:latest\s+|best\s+)?(?:catalog(?:ue)?|price\s*list|wholesale\s+prices?|quotation|quote|best\s+price|pricing)
+      | request\s+for\s+(?:a\s+)?quot(?:e|ation) | (?-u:\b)rfq(?-u:\b)",
+    )
+    .expect("purchase interest regex")
 });
 
 /// Spam sells to "you"; a customer writes about "I" and "my". A text that says "I" far more

@@ -137,6 +137,18 @@ I never agreed to a subscription. I want my money back immediately!!!\n",
 }
 
 #[test]
+fn polite_letters_and_wholesale_leads_are_kept() {
+    let warranty = "From: m.thompson@btinternet.example\nSubject: Warranty claim\n\nDear Sir or Madam,\n\n\
+I purchased a Dutch oven from your online store on 5 September 2026. The enamel has cracked after two weeks \
+of normal use. I would like to make a warranty claim. Please advise on the next steps.\n\nYours faithfully,\nMargaret Thompson\n";
+    assert_eq!(judge(warranty).verdict, Verdict::Pass);
+    let lead = "From: ahmed@distribution.example\nSubject: Business opportunity - distribution\n\nHello, we are a distributor \
+in Dubai and would like to become your exclusive partner for the Middle East. We offer great margins and fast growth. \
+Please send us your catalogue and wholesale prices. Regards, Ahmed\n";
+    assert_eq!(judge(lead).verdict, Verdict::Pass);
+}
+
+#[test]
 fn allow_and_block_lists_come_first() {
     let cfg = config("[filter]\nallow = [\"@gmail.com\"]\nblock = [\"maria.rossi@gmail.com\"]");
     let r = judge_with(CUSTOMER, &cfg, None);
