@@ -438,7 +438,7 @@ static ORDER_TALK: LazyLock<Regex> = LazyLock::new(|| {
 static FIRST_PERSON_ORDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
-        (?-u:\b)(?:my|our)\s+(?:order|orders|package|parcel|refund|purchase|delivery|shipment|return)(?-u:\b) | (?-u:\b)my\s+account(?-u:\b)
+        (?-u:\b)(?:my|our)\s+(?:[a-z]+\s+)?(?:order|orders|package|parcel|refund|purchase|delivery|shipment|return)(?-u:\b) | (?-u:\b)my\s+account(?-u:\b)
       | (?-u:\b)(?:i|we)\s+(?:have\s+|had\s+)?(?:ordered|purchased)(?-u:\b)
       | (?-u:\b)(?:meine[rn]?|unsere)\s+(?:bestellung|lieferung|paket|sendung|rücksendung|erstattung)(?-u:\b) | (?-u:\b)ich\s+habe\s+.{0,40}bestellt
       | (?-u:\b)(?:ma|mon|notre)\s+(?:commande|colis|remboursement|livraison)(?-u:\b) | (?-u:\b)j'ai\s+command[ée]

@@ -146,6 +146,14 @@ of normal use. I would like to make a warranty claim. Please advise on the next 
 in Dubai and would like to become your exclusive partner for the Middle East. We offer great margins and fast growth. \
 Please send us your catalogue and wholesale prices. Regards, Ahmed\n";
     assert_eq!(judge(lead).verdict, Verdict::Pass);
+    // Even where the model is sure, a customer's own order keeps the message.
+    let eager = config("[filter]\nspam_threshold = 0.5");
+    let urgent = "From: r.hale@bigretail.example\nSubject: URGENT: wholesale order still not delivered\n\n\
+Our wholesale order #NW-47990 was promised for 30 October. It has not arrived and every day of delay is costing \
+us money. I expect a call from someone senior by end of day tomorrow.\n";
+    let r = judge_with(urgent, &eager, None);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
+    assert!(r.reasons.iter().any(|x| x.contains("our wholesale order")), "{r:?}");
 }
 
 #[test]
