@@ -330,7 +330,7 @@ pub fn verdict(
         }
         None => notes.push(format!("spam model did not judge: {}", score.abstained.unwrap_or_default())),
     }
-    if notes.iter().all(|n| n.starts_with("spam model") || n.starts_with("no raw message")) {
+    if !notes.iter().any(|n| n.ends_with("kept for a human") || n.contains("allow list")) {
         notes.insert(0, "no rule matched".into());
     }
     Ok(result(Verdict::Pass, notes, extra))

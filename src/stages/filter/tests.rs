@@ -153,7 +153,7 @@ Our wholesale order #NW-47990 was promised for 30 October. It has not arrived an
 us money. I expect a call from someone senior by end of day tomorrow.\n";
     let r = judge_with(urgent, &eager, None);
     assert_eq!(r.verdict, Verdict::Pass, "{r:?}");
-    assert!(r.reasons.iter().any(|x| x.contains("our wholesale order")), "{r:?}");
+    assert!(r.reasons[0].contains("Our wholesale order") && r.reasons[0].contains("kept for a human"), "{r:?}");
 }
 
 #[test]
