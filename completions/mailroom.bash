@@ -94,20 +94,32 @@ _mailroom() {
             mailroom__subcmd__generate,completions)
                 cmd="mailroom__subcmd__generate__subcmd__completions"
                 ;;
+            mailroom__subcmd__generate,filter-eval)
+                cmd="mailroom__subcmd__generate__subcmd__filter__subcmd__eval"
+                ;;
             mailroom__subcmd__generate,help)
                 cmd="mailroom__subcmd__generate__subcmd__help"
                 ;;
             mailroom__subcmd__generate,man)
                 cmd="mailroom__subcmd__generate__subcmd__man"
                 ;;
+            mailroom__subcmd__generate,spam-model)
+                cmd="mailroom__subcmd__generate__subcmd__spam__subcmd__model"
+                ;;
             mailroom__subcmd__generate__subcmd__help,completions)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__completions"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,filter-eval)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__filter__subcmd__eval"
                 ;;
             mailroom__subcmd__generate__subcmd__help,help)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__help"
                 ;;
             mailroom__subcmd__generate__subcmd__help,man)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__man"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,spam-model)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__spam__subcmd__model"
                 ;;
             mailroom__subcmd__help,cases)
                 cmd="mailroom__subcmd__help__subcmd__cases"
@@ -169,8 +181,14 @@ _mailroom() {
             mailroom__subcmd__help__subcmd__generate,completions)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__completions"
                 ;;
+            mailroom__subcmd__help__subcmd__generate,filter-eval)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__filter__subcmd__eval"
+                ;;
             mailroom__subcmd__help__subcmd__generate,man)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__man"
+                ;;
+            mailroom__subcmd__help__subcmd__generate,spam-model)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__spam__subcmd__model"
                 ;;
             mailroom__subcmd__help__subcmd__review,approve)
                 cmd="mailroom__subcmd__help__subcmd__review__subcmd__approve"
@@ -753,13 +771,25 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__filter)
-            opts="-v -q -h -V --all --rejected --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --all --rejected --rescue --confirm --mark-spam --train --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --rejected)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rescue)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --confirm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mark-spam)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -779,7 +809,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__generate)
-            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions help"
+            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions spam-model filter-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -826,8 +856,38 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__generate__subcmd__filter__subcmd__eval)
+            opts="-v -q -h -V --data --json --show-errors --threshold --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__generate__subcmd__help)
-            opts="man completions help"
+            opts="man completions spam-model filter-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -841,6 +901,20 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__generate__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__filter__subcmd__eval)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -882,6 +956,20 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__spam__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__generate__subcmd__man)
             opts="-v -q -h -V --dir --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -890,6 +978,36 @@ _mailroom() {
             fi
             case "${prev}" in
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__spam__subcmd__model)
+            opts="-v -q -h -V --data --out --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1103,7 +1221,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__help__subcmd__generate)
-            opts="man completions"
+            opts="man completions spam-model filter-eval"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1130,7 +1248,35 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__filter__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__help__subcmd__generate__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__spam__subcmd__model)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
