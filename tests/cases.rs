@@ -124,10 +124,14 @@ approve_sends = "queue"
         imap("test", async |i| i.append(&self.sent, &["\\Seen"], raw.as_bytes()).await.expect("append"));
     }
 
-    /// `fetch`, then what classify would add, then `draft`; returns the drafted records.
+    /// `fetch | filter`, then what classify would add, then `draft`; returns the fetched and
+    /// the drafted records.
     fn fetch_and_draft(&self, category: &str) -> (Vec<Value>, Vec<Value>) {
         let fetched = self.ok(&["fetch"], b"");
-        let lines: String = fetched.iter().map(|r| format!("{}\n", triaged(r, category))).collect();
+        let lines: String = fetched.iter().map(|r| format!("{r}\n")).collect();
+        let passed = self.ok(&["filter"], lines.as_bytes());
+        assert_eq!(passed.len(), fetched.len(), "customer mail passes the filter: {passed:?}");
+        let lines: String = passed.iter().map(|r| format!("{}\n", triaged(r, category))).collect();
         let drafted = self.ok(&["draft"], lines.as_bytes());
         (fetched, drafted)
     }
