@@ -229,11 +229,8 @@ fn question_reply_asking_for_the_order_number_and_the_answer_are_one_case() {
     assert_eq!(case["next_step"], "wait for the customer: order number");
 
     // 3. The customer answers our reply, quoting it.
-    let out_id: String = desk
-        .env
-        .db()
-        .query_row("SELECT out_message_id FROM drafts WHERE id = ?1", [&d1_id], |r| r.get(0))
-        .unwrap();
+    let out_id: String =
+        desk.env.db().query_row("SELECT out_message_id FROM drafts WHERE id = ?1", [&d1_id], |r| r.get(0)).unwrap();
     let received = customer_receives(&out_id);
     let answer_id = format!("{}@inboxmail.example", unique("a"));
     let answer = answer_quoting(
@@ -261,11 +258,9 @@ fn question_reply_asking_for_the_order_number_and_the_answer_are_one_case() {
     // The second draft knows the order number: the checklist no longer asks for it.
     assert!(ids(d2, "missing_info").is_empty(), "{d2}");
     assert!(d2["body"].as_str().unwrap().contains("NW-48466"), "{}", d2["body"]);
-    let story: Vec<String> = case["story"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_string()).collect();
-    assert!(
-        story.iter().any(|t| t.contains("the customer answered (we waited for: order number)")),
-        "{story:#?}"
-    );
+    let story: Vec<String> =
+        case["story"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_string()).collect();
+    assert!(story.iter().any(|t| t.contains("the customer answered (we waited for: order number)")), "{story:#?}");
 
     // The second reply asks for nothing: sent, the case is resolved.
     desk.ok(&["review", "approve", d2_id, "--as", "maria"], b"");

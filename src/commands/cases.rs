@@ -157,8 +157,17 @@ fn list(args: ListArgs, ctx: &mut Ctx) -> Result<Outcome> {
         ctx.info(if args.all { "no cases yet" } else { "no open cases" });
         return Ok(Outcome::Success);
     }
-    let mut table =
-        crate::output::table(vec!["case", "state", "waiting", "prio", "category", "owner", "customer", "subject", "next step"]);
+    let mut table = crate::output::table(vec![
+        "case",
+        "state",
+        "waiting",
+        "prio",
+        "category",
+        "owner",
+        "customer",
+        "subject",
+        "next step",
+    ]);
     for c in &cases {
         table.add_row(row(c));
     }
@@ -254,7 +263,11 @@ fn sweep(args: SweepArgs, ctx: &mut Ctx) -> Result<Outcome> {
     ctx.count("follow_ups", follow_ups);
     ctx.count("closed", actions.len() as u64 - follow_ups);
     let verb = if args.dry_run { "would write" } else { "wrote" };
-    ctx.info(format!("{verb} {follow_ups} follow-up drafts, {} {} closed", actions.len() as u64 - follow_ups, if args.dry_run { "cases would be" } else { "cases" }));
+    ctx.info(format!(
+        "{verb} {follow_ups} follow-up drafts, {} {} closed",
+        actions.len() as u64 - follow_ups,
+        if args.dry_run { "cases would be" } else { "cases" }
+    ));
     Ok(Outcome::Success)
 }
 

@@ -10,11 +10,11 @@ use super::Ctx;
 use super::stream::{Emit, run_stage};
 use crate::error::{ConfigError, Outcome};
 use crate::record::Verdict;
+use crate::stages::cases::{self, Role};
 use crate::stages::draft::knowledge::Knowledge;
 use crate::stages::draft::lookup::OrderLookup;
 use crate::stages::draft::store::{Stored, store};
 use crate::stages::draft::templates::Templates;
-use crate::stages::cases::{self, Role};
 use crate::stages::draft::{Backend, Drafter, Settings};
 
 /// Add a `draft` to each classified record: an English reply, the missing-information

@@ -41,8 +41,6 @@ use threading::{bare_id, case_by_subject, case_by_thread, case_id_for, case_of_m
 pub struct Attached {
     pub case: String,
     pub role: Role,
-    /// The message opened the case.
-    pub opened: bool,
 }
 
 /// When a stored message arrived (its Date, capped at when we fetched it).
@@ -87,22 +85,16 @@ pub fn attach(conn: &Connection, record: &Record, rules: &Rules, run_id: Option<
             params![case, record.id],
             |r| r.get(0),
         )?;
-        return Ok(Some(Attached { case, role: Role::parse(&role), opened: false }));
+        return Ok(Some(Attached { case, role: Role::parse(&role) }));
     }
     let at = arrival(conn, &record.id)?;
     // A reply mailroom sent, read back (Sent folder, Bcc copy): it only joins its case.
     if let Some(mid) = record.message_id.as_deref()
         && let Some((draft, original)) = threading::draft_sent_as(conn, mid)?
     {
-        let case = match case_of_message(conn, &original)? {
-            Some(c) => c,
-            None => match ensure_case(conn, &original, rules, run_id)? {
-                Some(c) => c,
-                None => return Ok(None),
-            },
-        };
+        let Some(case) = ensure_case(conn, &original, rules, run_id)? else { return Ok(None) };
         add_message(conn, &case, record, Role::Ours, &at, run_id, json!({"draft": draft}))?;
-        return Ok(Some(Attached { case, role: Role::Ours, opened: false }));
+        return Ok(Some(Attached { case, role: Role::Ours }));
     }
     let refs = threading::thread_ids(record);
     let by_thread = case_by_thread(conn, &refs)?;
@@ -111,7 +103,7 @@ pub fn attach(conn: &Connection, record: &Record, rules: &Rules, run_id: Option<
         && let Some((case, role)) = case_with_message_id(conn, bare_id(mid), record.sender_address())?
     {
         add_message(conn, &case, record, role, &at, run_id, json!({"copy": true}))?;
-        return Ok(Some(Attached { case, role, opened: false }));
+        return Ok(Some(Attached { case, role }));
     }
     let sender = record.sender_address().to_lowercase();
     let key = subject_key(&record.subject);
@@ -124,7 +116,7 @@ pub fn attach(conn: &Connection, record: &Record, rules: &Rules, run_id: Option<
         };
         let Some(case) = case else { return Ok(None) };
         team_reply(conn, &case, record, &at, run_id)?;
-        return Ok(Some(Attached { case, role: Role::Team, opened: false }));
+        return Ok(Some(Attached { case, role: Role::Team }));
     }
     let case = match (&by_thread, &key) {
         (Some(c), _) => Some(c.clone()),
@@ -134,19 +126,20 @@ pub fn attach(conn: &Connection, record: &Record, rules: &Rules, run_id: Option<
     match case {
         Some(case) => {
             customer_message(conn, &case, record, &at, run_id)?;
-            Ok(Some(Attached { case, role: Role::Customer, opened: false }))
+            Ok(Some(Attached { case, role: Role::Customer }))
         }
         None => {
             let case = open_case(conn, record, &at, run_id)?;
-            Ok(Some(Attached { case, role: Role::Customer, opened: true }))
+            Ok(Some(Attached { case, role: Role::Customer }))
         }
     }
 }
 
 /// Who wrote a message, when it is in a case.
 pub fn role_of(conn: &Connection, message: &str) -> Result<Option<Role>> {
-    let role: Option<String> =
-        conn.query_row("SELECT role FROM case_messages WHERE message = ?1 LIMIT 1", [message], |r| r.get(0)).optional()?;
+    let role: Option<String> = conn
+        .query_row("SELECT role FROM case_messages WHERE message = ?1 LIMIT 1", [message], |r| r.get(0))
+        .optional()?;
     Ok(role.map(|r| Role::parse(&r)))
 }
 
@@ -169,7 +162,9 @@ fn case_with_message_id(conn: &Connection, message_id: &str, sender: &str) -> Re
             "SELECT cm.case_id, cm.role FROM messages m JOIN case_messages cm ON cm.message = m.id \
              WHERE m.message_id = ?1 AND m.from_addr = ?2 LIMIT 1",
         )?
-        .query_row(params![message_id, sender.to_lowercase()], |r| Ok((r.get::<_, String>(0)?, Role::parse(&r.get::<_, String>(1)?))))
+        .query_row(params![message_id, sender.to_lowercase()], |r| {
+            Ok((r.get::<_, String>(0)?, Role::parse(&r.get::<_, String>(1)?)))
+        })
         .optional()?)
 }
 
@@ -209,7 +204,11 @@ fn add_message(
     }
     insert_event(
         conn,
-        &Event::new("case.message", "ok").run(run_id).message(record.id.clone()).actor(display(record.from.as_ref())).detail(detail),
+        &Event::new("case.message", "ok")
+            .run(run_id)
+            .message(record.id.clone())
+            .actor(display(record.from.as_ref()))
+            .detail(detail),
     )?;
     Ok(())
 }
@@ -262,7 +261,9 @@ fn customer_message(conn: &Connection, case: &str, record: &Record, at: &str, ru
         CaseState::WaitingCustomer if !waiting_for.is_empty() => {
             format!("the customer answered (we waited for: {})", state::labels(&waiting_for))
         }
-        CaseState::Resolved | CaseState::Cancelled => format!("the customer wrote again; reopened from {}", from.as_str()),
+        CaseState::Resolved | CaseState::Cancelled => {
+            format!("the customer wrote again; reopened from {}", from.as_str())
+        }
         _ => "the customer wrote again".to_string(),
     };
     let change = Change::new(CaseState::WaitingInternal, "customer", reason)
@@ -298,11 +299,13 @@ fn team_reply(conn: &Connection, case: &str, record: &Record, at: &str, run_id: 
     }
     insert_event(
         conn,
-        &Event::new("case.team_reply", "ok").run(run_id).message(record.id.clone()).actor(actor.clone()).detail(json!({
-            "case": case,
-            "message_id": record.message_id,
-            "handled_drafts": handled,
-        })),
+        &Event::new("case.team_reply", "ok").run(run_id).message(record.id.clone()).actor(actor.clone()).detail(
+            json!({
+                 "case": case,
+                 "message_id": record.message_id,
+                 "handled_drafts": handled,
+            }),
+        ),
     )?;
     let asks = record.best_text().contains(['?', '？']);
     let change = if asks {
@@ -312,8 +315,8 @@ fn team_reply(conn: &Connection, case: &str, record: &Record, at: &str, run_id: 
             "team_reply",
             format!("{actor} answered from a mail client and asked the customer"),
         )
-            .next_step(format!("wait for the customer: {}", state::labels(&waiting)))
-            .waiting_for(waiting)
+        .next_step(format!("wait for the customer: {}", state::labels(&waiting)))
+        .waiting_for(waiting)
     } else {
         Change::new(CaseState::Resolved, "team_reply", format!("{actor} answered from a mail client"))
     };
@@ -329,27 +332,6 @@ fn case_messages_before(conn: &Connection, case: &str, at: &str) -> Result<Vec<S
     )?;
     let ids = stmt.query_map(params![case, at], |r| r.get(0))?.collect::<Result<_, _>>()?;
     Ok(ids)
-}
-
-/// The reply a person wrote in their own mail client (a message from the team's Sent folder):
-/// finds its case by In-Reply-To/References (or the customer's address and subject) and marks
-/// the case's pending drafts handled, recorded with the reply's From as the actor. Returns
-/// the case, or `None` when the reply belongs to no case. The message must be stored first.
-pub fn on_team_reply(conn: &Connection, record: &Record, rules: &Rules, run_id: Option<i64>) -> Result<Option<String>> {
-    if let Some(case) = case_of_message(conn, &record.id)? {
-        return Ok(Some(case));
-    }
-    let at = arrival(conn, &record.id)?;
-    let case = match case_by_thread(conn, &threading::thread_ids(record))? {
-        Some(c) => Some(c),
-        None => match (subject_key(&record.subject), record.to.first()) {
-            (Some(k), Some(to)) => case_by_subject(conn, &to.address, &k, &days_before(&at, rules.window_days))?,
-            _ => None,
-        },
-    };
-    let Some(case) = case else { return Ok(None) };
-    team_reply(conn, &case, record, &at, run_id)?;
-    Ok(Some(case))
 }
 
 /// Finds the case someone means: a case id (or a unique prefix of one, at least 4

@@ -159,21 +159,17 @@ pub(crate) struct Current {
 
 pub(crate) fn current(conn: &Connection, case: &str) -> Result<Option<Current>> {
     Ok(conn
-        .query_row(
-            "SELECT state, waiting_for_json, next_step, waiting_since FROM cases WHERE id = ?1",
-            [case],
-            |r| {
-                Ok(Current {
-                    state: CaseState::parse(&r.get::<_, String>(0)?).unwrap_or(CaseState::New),
-                    waiting_for: r
-                        .get::<_, Option<String>>(1)?
-                        .and_then(|w| serde_json::from_str(&w).ok())
-                        .unwrap_or_default(),
-                    next_step: r.get(2)?,
-                    waiting_since: r.get(3)?,
-                })
-            },
-        )
+        .query_row("SELECT state, waiting_for_json, next_step, waiting_since FROM cases WHERE id = ?1", [case], |r| {
+            Ok(Current {
+                state: CaseState::parse(&r.get::<_, String>(0)?).unwrap_or(CaseState::New),
+                waiting_for: r
+                    .get::<_, Option<String>>(1)?
+                    .and_then(|w| serde_json::from_str(&w).ok())
+                    .unwrap_or_default(),
+                next_step: r.get(2)?,
+                waiting_since: r.get(3)?,
+            })
+        })
         .optional()?)
 }
 
@@ -265,7 +261,11 @@ pub fn draft_changed(conn: &Connection, draft_id: &str, run_id: Option<i64>) -> 
         return Ok(());
     }
     let who = d.decided_by.clone().unwrap_or_default();
-    let kind = if d.draft_json.get("kind").and_then(|k| k.as_str()) == Some("follow_up") { "follow-up draft" } else { "draft" };
+    let kind = if d.draft_json.get("kind").and_then(|k| k.as_str()) == Some("follow_up") {
+        "follow-up draft"
+    } else {
+        "draft"
+    };
     let change = match d.state {
         DraftState::Pending => {
             let older = other_open_drafts(conn, &case, &d.id)?;
@@ -277,18 +277,24 @@ pub fn draft_changed(conn: &Connection, draft_id: &str, run_id: Option<i64>) -> 
             Change::new(CaseState::WaitingInternal, "draft", format!("{kind} {} written", d.id))
                 .next_step(format!("review {kind} {}{also}", d.id))
         }
-        DraftState::Approved => Change::new(CaseState::WaitingInternal, "review", format!("{kind} {} approved by {who}", d.id))
-            .next_step(format!("send {kind} {} (approved)", d.id))
-            .actor(who),
+        DraftState::Approved => {
+            Change::new(CaseState::WaitingInternal, "review", format!("{kind} {} approved by {who}", d.id))
+                .next_step(format!("send {kind} {} (approved)", d.id))
+                .actor(who)
+        }
         DraftState::Sending => return Ok(()),
         DraftState::Sent => {
             let missing = missing_info(&d.draft_json);
             if missing.is_empty() {
                 Change::new(CaseState::Resolved, "send", format!("reply {} sent; it asked for nothing", d.id))
             } else {
-                Change::new(CaseState::WaitingCustomer, "send", format!("reply {} sent, asking for {}", d.id, labels(&missing)))
-                    .next_step(format!("wait for the customer: {}", labels(&missing)))
-                    .waiting_for(missing)
+                Change::new(
+                    CaseState::WaitingCustomer,
+                    "send",
+                    format!("reply {} sent, asking for {}", d.id, labels(&missing)),
+                )
+                .next_step(format!("wait for the customer: {}", labels(&missing)))
+                .waiting_for(missing)
             }
         }
         DraftState::Handled => {
@@ -302,8 +308,10 @@ pub fn draft_changed(conn: &Connection, draft_id: &str, run_id: Option<i64>) -> 
                 .next_step("answer by hand, or redraft")
                 .actor(who)
         }
-        DraftState::Failed => Change::new(CaseState::WaitingInternal, "send", format!("sending {kind} {} failed", d.id))
-            .next_step(format!("sending {} failed: check it and approve again, or answer by hand", d.id)),
+        DraftState::Failed => {
+            Change::new(CaseState::WaitingInternal, "send", format!("sending {kind} {} failed", d.id))
+                .next_step(format!("sending {} failed: check it and approve again, or answer by hand", d.id))
+        }
     };
     apply(conn, &case, &change.message(d.message.clone()).draft(d.id.clone()), run_id)?;
     Ok(())

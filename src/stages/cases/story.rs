@@ -225,11 +225,10 @@ pub fn show(conn: &Connection, id: &str, sla: &Sla, now: DateTime<Utc>) -> Resul
     let mut drafts = Vec::new();
     let mut message_list = Vec::new();
     for (mid, role) in message_ids(conn, id)? {
-        let (json, at): (String, String) = conn.query_row(
-            "SELECT record_json, arrived_at FROM messages WHERE id = ?1",
-            [&mid],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (json, at): (String, String) =
+            conn.query_row("SELECT record_json, arrived_at FROM messages WHERE id = ?1", [&mid], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         let record: Record = serde_json::from_str(&json)?;
         messages.push(CaseMessage {
             id: mid.clone(),
@@ -320,17 +319,16 @@ fn event_text(e: &StoredEvent) -> Option<String> {
     let reason = detail_str(e, "reason").map(|r| format!(": {r}")).unwrap_or_default();
     Some(match e.kind.as_str() {
         "case.opened" | "case.message" => return None,
-        "case.state" => format!(
-            "case {} → {}{reason}",
-            detail_str(e, "from").unwrap_or("?"),
-            detail_str(e, "to").unwrap_or("?")
-        ),
+        "case.state" => {
+            format!("case {} → {}{reason}", detail_str(e, "from").unwrap_or("?"), detail_str(e, "to").unwrap_or("?"))
+        }
         "case.assigned" => match detail_str(e, "owner").filter(|o| !o.is_empty()) {
             Some(o) => format!("assigned to {o}"),
             None => "owner removed".into(),
         },
         "case.team_reply" => {
-            let handled = e.detail.as_ref().and_then(|d| d.get("handled_drafts")).and_then(Value::as_array).map_or(0, Vec::len);
+            let handled =
+                e.detail.as_ref().and_then(|d| d.get("handled_drafts")).and_then(Value::as_array).map_or(0, Vec::len);
             format!("answered from a mail client; {handled} open draft(s) marked handled")
         }
         "case.timeout" => format!("waiting timeout: {}", detail_str(e, "action").unwrap_or("?")),

@@ -90,7 +90,8 @@ fn case_state(ledger: &Ledger, case: &str) -> (CaseState, Vec<String>, Option<St
 }
 
 fn only_case(ledger: &Ledger) -> String {
-    let all = story::list(ledger.conn(), &Filter { all: true, ..Filter::default() }, &Sla::default(), Utc::now()).unwrap();
+    let all =
+        story::list(ledger.conn(), &Filter { all: true, ..Filter::default() }, &Sla::default(), Utc::now()).unwrap();
     assert_eq!(all.len(), 1, "{all:#?}");
     all[0].id.clone()
 }
@@ -145,7 +146,8 @@ fn question_reply_and_answer_make_one_case_that_moves_as_described() {
     let d = story::show(ledger.conn(), &case, &Sla::default(), Utc::now()).unwrap();
     let roles: Vec<Role> = d.messages.iter().map(|m| m.role).collect();
     assert_eq!(roles, [Role::Customer, Role::Ours, Role::Customer]);
-    let moves: Vec<&str> = d.events.iter().filter(|e| e.kind == "case.state").filter_map(|e| detail_str(e, "to")).collect();
+    let moves: Vec<&str> =
+        d.events.iter().filter(|e| e.kind == "case.state").filter_map(|e| detail_str(e, "to")).collect();
     // written, approved, sent asking, answered.
     assert_eq!(moves, ["waiting_internal", "waiting_internal", "waiting_customer", "waiting_internal"]);
     let answered = d.events.iter().rev().find(|e| e.kind == "case.state").unwrap();
@@ -170,7 +172,10 @@ fn without_headers_the_same_sender_and_subject_within_the_window_join() {
         ingest(
             ledger,
             "INBOX",
-            &format!("From: {from}\r\nTo: support@shop.example\r\nSubject: {subject}\r\nMessage-ID: <x{n}@x>\r\nDate: {}", ago(hours)),
+            &format!(
+                "From: {from}\r\nTo: support@shop.example\r\nSubject: {subject}\r\nMessage-ID: <x{n}@x>\r\nDate: {}",
+                ago(hours)
+            ),
             &format!("still waiting {n}"),
         )
     };
@@ -233,16 +238,18 @@ fn a_team_reply_that_asks_waits_for_the_customer_and_team_mail_outside_cases_ope
         "Could you tell us your order number?",
     );
     assert_eq!(get_draft(ledger.conn(), "d1").unwrap().unwrap().state, DraftState::Handled);
-    assert_eq!(case_state(&ledger, &case), (
-        CaseState::WaitingCustomer,
-        vec!["order_number".into()],
-        Some("wait for the customer: order number".into())
-    ));
+    assert_eq!(
+        case_state(&ledger, &case),
+        (CaseState::WaitingCustomer, vec!["order_number".into()], Some("wait for the customer: order number".into()))
+    );
     // A note among colleagues opens no case.
     let note = ingest(
         &mut ledger,
         "INBOX",
-        &format!("From: maria@shop.example\r\nTo: support@shop.example\r\nSubject: Lunch?\r\nMessage-ID: <l@x>\r\nDate: {}", ago(1)),
+        &format!(
+            "From: maria@shop.example\r\nTo: support@shop.example\r\nSubject: Lunch?\r\nMessage-ID: <l@x>\r\nDate: {}",
+            ago(1)
+        ),
         "Lunch at noon?",
     );
     assert_eq!(case_of_message(ledger.conn(), &note.id).unwrap(), None);
@@ -350,7 +357,12 @@ fn ids_resolve_by_prefix_message_or_draft_and_owners_are_recorded() {
     assert!(resolve(ledger.conn(), "nope").unwrap_err().to_string().contains("no case, message or draft"));
     let a = ledger.write(|tx| assign(tx, "d1", " maria\u{7} ", "lead", None)).unwrap();
     assert_eq!((a.owner.as_deref(), a.previous), (Some("maria"), None));
-    let mine = story::list(ledger.conn(), &Filter { owner: Some("maria".into()), ..Filter::default() }, &Sla::default(), Utc::now());
+    let mine = story::list(
+        ledger.conn(),
+        &Filter { owner: Some("maria".into()), ..Filter::default() },
+        &Sla::default(),
+        Utc::now(),
+    );
     assert_eq!(mine.unwrap().len(), 1);
 }
 

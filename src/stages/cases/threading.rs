@@ -32,9 +32,27 @@ const MAX_REFS: usize = 30;
 /// Names of Sent folders in common mail servers and clients (compared case-insensitively,
 /// on the last path segment: "INBOX.Sent", "[Gmail]/Sent Mail" and ".Sent" all count).
 const SENT_NAMES: &[&str] = &[
-    "sent", "sent items", "sent messages", "sent mail", "outbox", "gesendet", "gesendete elemente",
-    "gesendete objekte", "envoyés", "messages envoyés", "éléments envoyés", "enviados", "elementos enviados",
-    "posta inviata", "inviata", "inviati", "verzonden", "verzonden items", "已发送", "已发送邮件", "寄件備份",
+    "sent",
+    "sent items",
+    "sent messages",
+    "sent mail",
+    "outbox",
+    "gesendet",
+    "gesendete elemente",
+    "gesendete objekte",
+    "envoyés",
+    "messages envoyés",
+    "éléments envoyés",
+    "enviados",
+    "elementos enviados",
+    "posta inviata",
+    "inviata",
+    "inviati",
+    "verzonden",
+    "verzonden items",
+    "已发送",
+    "已发送邮件",
+    "寄件備份",
 ];
 
 /// What decides who wrote a message, from the config.
@@ -85,8 +103,7 @@ impl Rules {
     pub fn is_team_address(&self, address: &str) -> bool {
         let address = address.to_lowercase();
         let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
-        !address.is_empty()
-            && (self.team_addresses.contains(&address) || self.team_domains.iter().any(|d| d == domain))
+        !address.is_empty() && (self.team_addresses.contains(&address) || self.team_domains.iter().any(|d| d == domain))
     }
 
     /// The mailbox is a Sent folder: configured, or by one of the common names.

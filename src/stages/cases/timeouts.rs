@@ -84,7 +84,14 @@ pub fn over_sla(conn: &Connection, sla: &Sla, now: DateTime<Utc>) -> Result<Vec<
     let mut out = Vec::new();
     for s in [CaseState::New, CaseState::WaitingInternal] {
         let rows = stmt.query_map(params![s.as_str(), cutoff], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get::<_, String>(5)?,
+            ))
         })?;
         for row in rows {
             let (case, state, priority, subject, owner, since) = row?;
@@ -158,9 +165,9 @@ pub fn sweep(
 ) -> Result<Vec<TimeoutAction>> {
     let cutoff = stamp(now - TimeDelta::days(i64::from(settings.waiting_customer_days)));
     let due: Vec<String> = {
-        let mut stmt = ledger
-            .conn()
-            .prepare("SELECT id FROM cases WHERE state = 'waiting_customer' AND waiting_since < ?1 ORDER BY waiting_since")?;
+        let mut stmt = ledger.conn().prepare(
+            "SELECT id FROM cases WHERE state = 'waiting_customer' AND waiting_since < ?1 ORDER BY waiting_since",
+        )?;
         stmt.query_map([&cutoff], |r| r.get(0))?.collect::<Result<_, _>>()?
     };
     let mut out = Vec::new();

@@ -16,9 +16,9 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::{NameCount, Window};
+use crate::stages::cases::CaseState;
 use crate::stages::cases::story::LIVE;
 use crate::stages::cases::timeouts::{Overdue, Sla, over_sla};
-use crate::stages::cases::CaseState;
 use crate::stages::sql::prepare;
 
 /// Decisions on low-risk drafts of a category before it can be an auto-send candidate.
@@ -81,10 +81,17 @@ const MOVES: &str = "SELECT json_extract(detail_json, '$.to'), json_extract(deta
      json_extract(detail_json, '$.cause'), COUNT(*) FROM events WHERE kind = 'case.state' AND at >= ?1 AND at < ?2 \
      GROUP BY 1, 2, 3";
 
-pub fn case_figures(conn: &Connection, w: &Window, sla: &Sla, now: DateTime<Utc>, samples: usize) -> Result<CaseFigures> {
+pub fn case_figures(
+    conn: &Connection,
+    w: &Window,
+    sla: &Sla,
+    now: DateTime<Utc>,
+    samples: usize,
+) -> Result<CaseFigures> {
     let (start, end) = w.bounds();
     let count = |sql: &str| -> Result<i64> { Ok(prepare(conn, sql)?.query_row(params![start, end], |r| r.get(0))?) };
-    let opened = count(&format!("SELECT COUNT(*) FROM cases c WHERE c.created_at >= ?1 AND c.created_at < ?2 AND {LIVE}"))?;
+    let opened =
+        count(&format!("SELECT COUNT(*) FROM cases c WHERE c.created_at >= ?1 AND c.created_at < ?2 AND {LIVE}"))?;
     let team_replies = count("SELECT COUNT(*) FROM events WHERE kind = 'case.team_reply' AND at >= ?1 AND at < ?2")?;
     let follow_ups = count(
         "SELECT COUNT(*) FROM events WHERE kind = 'case.timeout' AND at >= ?1 AND at < ?2 \
@@ -104,7 +111,12 @@ pub fn case_figures(conn: &Connection, w: &Window, sla: &Sla, now: DateTime<Utc>
     };
     let mut stmt = prepare(conn, MOVES)?;
     let rows = stmt.query_map(params![start, end], |r| {
-        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, i64>(3)?))
+        Ok((
+            r.get::<_, Option<String>>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
     })?;
     for row in rows {
         let (to, from, cause, n) = row?;
@@ -165,7 +177,12 @@ pub fn trust(conn: &Connection, w: &Window) -> Result<Vec<TrustRow>> {
     );
     let mut stmt = prepare(conn, &sql)?;
     let decided = stmt.query_map(params![start, end], |r| {
-        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<bool>>(3)?))
+        Ok((
+            r.get::<_, Option<String>>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<bool>>(3)?,
+        ))
     })?;
     for d in decided {
         let (category, state, risk, unchanged) = d?;
@@ -214,7 +231,8 @@ mod tests {
     use crate::stages::ingest::{Ingestor, Origin};
 
     fn ingest(ledger: &mut Ledger, mailbox: &str, raw: String) -> String {
-        let origin = Origin { account: "files".into(), mailbox: mailbox.into(), max_parse_bytes: 1 << 20, run_id: None };
+        let origin =
+            Origin { account: "files".into(), mailbox: mailbox.into(), max_parse_bytes: 1 << 20, run_id: None };
         let mut ing = Ingestor::new(origin).with_case_rules(Rules::default());
         ing.add(raw.into_bytes(), None);
         ing.flush(ledger).unwrap().remove(0).id
@@ -255,7 +273,10 @@ mod tests {
                 for s in states {
                     transition(tx, id, *s, actor, Some("r"), None)?;
                     if *s == DraftState::Sending {
-                        tx.execute("UPDATE drafts SET out_message_id = ?2 WHERE id = ?1", rusqlite::params![id, format!("<{id}@shop.example>")])?;
+                        tx.execute(
+                            "UPDATE drafts SET out_message_id = ?2 WHERE id = ?1",
+                            rusqlite::params![id, format!("<{id}@shop.example>")],
+                        )?;
                     }
                     draft_changed(tx, id, None)?;
                 }
@@ -269,10 +290,8 @@ mod tests {
         use DraftState::*;
         let mut ledger = Ledger::open_in_memory().unwrap();
         let sent = [Approved, Sending, Sent];
-        let m: Vec<String> = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "r1", "r2"]
-            .iter()
-            .map(|t| message(&mut ledger, t, 2))
-            .collect();
+        let m: Vec<String> =
+            ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "r1", "r2"].iter().map(|t| message(&mut ledger, t, 2)).collect();
         let r3 = message(&mut ledger, "r3", 6);
         message(&mut ledger, "n1", 30); // before the window, and no draft: over its 24h SLA
         // shipping, all low risk
@@ -300,7 +319,10 @@ mod tests {
         draft(&mut ledger, "r2", &m[8], "refund", "high", &[]);
         to(&mut ledger, "r2", &[Rejected], "bob");
         draft(&mut ledger, "r3", &r3, "refund", "high", &[]); // pending
-        ledger.conn().execute("UPDATE cases SET priority = 'P1' WHERE customer_address = 'r3@customer.example'", []).unwrap();
+        ledger
+            .conn()
+            .execute("UPDATE cases SET priority = 'P1' WHERE customer_address = 'r3@customer.example'", [])
+            .unwrap();
         // The customer of s3 answers.
         ingest(
             &mut ledger,
