@@ -258,6 +258,7 @@ fn question_reply_asking_for_the_order_number_and_the_answer_are_one_case() {
     // The second draft knows the order number: the checklist no longer asks for it.
     assert!(ids(d2, "missing_info").is_empty(), "{d2}");
     assert!(d2["body"].as_str().unwrap().contains("NW-48466"), "{}", d2["body"]);
+    assert_eq!(d2["case"], case_id.as_str());
     let story: Vec<String> =
         case["story"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_string()).collect();
     assert!(story.iter().any(|t| t.contains("the customer answered (we waited for: order number)")), "{story:#?}");

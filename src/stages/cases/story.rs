@@ -214,10 +214,6 @@ pub fn message_ids(conn: &Connection, case: &str) -> Result<Vec<(String, Role)>>
     Ok(rows)
 }
 
-fn sender(r: &Record) -> String {
-    crate::stages::review::queue::sender(r)
-}
-
 /// The full story of a case.
 pub fn show(conn: &Connection, id: &str, sla: &Sla, now: DateTime<Utc>) -> Result<CaseDetail> {
     let Some(summary) = get(conn, id, sla, now)? else { bail!("no case with id {id}") };
@@ -234,7 +230,7 @@ pub fn show(conn: &Connection, id: &str, sla: &Sla, now: DateTime<Utc>) -> Resul
             id: mid.clone(),
             role,
             at,
-            from: sender(&record),
+            from: crate::stages::review::queue::sender(&record),
             subject: record.subject.clone(),
             message_id: record.message_id.clone(),
             text_new: record.best_text().trim().to_string(),

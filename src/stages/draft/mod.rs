@@ -20,11 +20,11 @@
 //!   does). Records whose filter verdict is not `pass` are not drafted (the command passes
 //!   them through untouched).
 //!
-//! Besides the fixed keys of SPEC §2, `draft` carries: `category` (the one drafted for),
-//! `customer_language` (when not English), `risk_reasons`, `notes` (for the reviewer: no
-//! policy source, lookup failures, identity mismatches, a rejected model answer), `template`,
-//! `prompt_version` (model backend), and `state` when the stored draft of a message a person
-//! already acted on is returned instead of a new one.
+//! Besides the fixed keys of SPEC §2, `draft` carries: `category` (the one drafted for), `case`
+//! (the message's service case), `customer_language` (when not English), `risk_reasons`,
+//! `notes` (for the reviewer: no policy source, lookup failures, identity mismatches, a
+//! rejected model answer), `template`, `prompt_version` (model backend), and `state` when the
+//! stored draft of a message a person already acted on is returned instead of a new one.
 
 pub mod checklist;
 pub mod greeting;
@@ -336,6 +336,9 @@ impl Drafter {
 
         let mut extra = Map::new();
         extra.insert("category".into(), json!(category));
+        if let Some(c) = &case.case {
+            extra.insert("case".into(), json!(c));
+        }
         if let Some(l) = &customer_language {
             extra.insert("customer_language".into(), json!(l));
         }
