@@ -63,14 +63,19 @@ pub const LIVE: &str = "EXISTS (SELECT 1 FROM case_messages cm WHERE cm.case_id 
     AND COALESCE((SELECT s.summary FROM stage_results s WHERE s.message = cm.message AND s.stage = 'filter' \
                   ORDER BY s.version DESC LIMIT 1), 'pass') = 'pass')";
 
-const SUMMARY: &str = "SELECT c.id, c.state, c.customer_address, c.customer_name, c.subject, \
-    COALESCE((SELECT s.summary FROM case_messages cm JOIN stage_results s ON s.message = cm.message AND s.stage = 'triage' \
-              WHERE cm.case_id = c.id ORDER BY s.created_at DESC, s.id DESC LIMIT 1), c.category), \
-    c.priority, c.owner, c.waiting_for_json, c.next_step, c.waiting_since, \
-    (SELECT COUNT(*) FROM case_messages cm WHERE cm.case_id = c.id), c.last_message_at, \
-    (SELECT d.id || ' ' || d.state FROM case_messages cm JOIN drafts d ON d.message = cm.message \
-     WHERE cm.case_id = c.id ORDER BY d.created_at DESC, d.rowid DESC LIMIT 1), \
-    c.created_at, c.updated_at, NOT LIVE FROM cases c";
+/// The columns `summary` reads, from `cases c`.
+fn summary_sql() -> String {
+    format!(
+        "SELECT c.id, c.state, c.customer_address, c.customer_name, c.subject, \
+        COALESCE((SELECT s.summary FROM case_messages cm JOIN stage_results s ON s.message = cm.message AND s.stage = 'triage' \
+        WHERE cm.case_id = c.id ORDER BY s.created_at DESC, s.id DESC LIMIT 1), c.category), \
+        c.priority, c.owner, c.waiting_for_json, c.next_step, c.waiting_since, \
+        (SELECT COUNT(*) FROM case_messages cm WHERE cm.case_id = c.id), c.last_message_at, \
+        (SELECT d.id || ' ' || d.state FROM case_messages cm JOIN drafts d ON d.message = cm.message \
+        WHERE cm.case_id = c.id ORDER BY d.created_at DESC, d.rowid DESC LIMIT 1), \
+        c.created_at, c.updated_at, NOT {LIVE} FROM cases c"
+    )
+}
 
 fn summary(r: &Row<'_>, sla: &Sla, now: DateTime<Utc>) -> rusqlite::Result<CaseSummary> {
     let state = CaseState::parse(&r.get::<_, String>(1)?).unwrap_or(CaseState::New);
@@ -136,10 +141,6 @@ pub fn list(conn: &Connection, filter: &Filter, sla: &Sla, now: DateTime<Utc>) -
 /// One case by id.
 pub fn get(conn: &Connection, id: &str, sla: &Sla, now: DateTime<Utc>) -> Result<Option<CaseSummary>> {
     Ok(conn.query_row(&format!("{} WHERE c.id = ?1", summary_sql()), [id], |r| summary(r, sla, now)).optional()?)
-}
-
-fn summary_sql() -> String {
-    SUMMARY.replace("NOT LIVE", &format!("NOT {LIVE}"))
 }
 
 /// A message of a case.
