@@ -2,7 +2,7 @@
 //!
 //! A record is handed back for emission only after the transaction that stored it has
 //! committed, so anything a downstream stage sees is already safe in the ledger. In the same
-//! transaction each new message joins its service case (`stages::cases::attach`).
+//! transaction each new message joins its service case (`stages::cases::attach_new`).
 
 use anyhow::Result;
 
@@ -118,7 +118,7 @@ impl Ingestor {
                 }
                 match stored {
                     Stored::New => {
-                        cases::attach(tx, &p.parsed.record, case_rules, origin.run_id)?;
+                        cases::attach_new(tx, &p.parsed.record, case_rules, origin.run_id)?;
                         fresh.push(p.parsed.record.clone())
                     }
                     Stored::Known => known += 1,

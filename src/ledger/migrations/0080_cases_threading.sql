@@ -15,8 +15,9 @@ ALTER TABLE cases ADD COLUMN waiting_since TEXT;
 ALTER TABLE case_messages ADD COLUMN role TEXT NOT NULL DEFAULT 'customer'
     CHECK (role IN ('customer', 'team', 'ours'));
 
+-- cases_waiting (state, waiting_since) serves every lookup by state: the 0001 index on
+-- (state, updated_at) would only cost a write per message.
+DROP INDEX cases_state;
 CREATE INDEX cases_customer_subject ON cases(customer_address, subject_key, last_message_at);
 CREATE INDEX cases_waiting ON cases(state, waiting_since);
 CREATE INDEX cases_created ON cases(created_at);
-CREATE INDEX cases_updated ON cases(updated_at);
-CREATE INDEX case_messages_case ON case_messages(case_id, added_at);

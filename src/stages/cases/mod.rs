@@ -9,7 +9,7 @@
 //!   over the SLA);
 //! - [`story`]: what `mailroom cases` lists and shows.
 //!
-//! The hooks are single calls: [`attach`] after a message is stored, [`draft_changed`] after
+//! The hooks are single calls: [`attach_new`] after a message is stored, [`draft_changed`] after
 //! a draft is written or changes state.
 
 pub mod state;
@@ -34,7 +34,7 @@ use crate::stages::entities;
 
 pub use state::{CaseState, Change, draft_changed};
 pub use threading::{Role, Rules};
-use threading::{bare_id, case_by_subject, case_by_thread, case_id_for, case_of_message, clean_subject, subject_key};
+use threading::{case_by_subject, case_id_for, case_of_message, clean_subject, key_of_clean};
 
 /// Where a message went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,11 +43,13 @@ pub struct Attached {
     pub role: Role,
 }
 
-/// When a stored message arrived (its Date, capped at when we fetched it).
-fn arrival(conn: &Connection, message: &str) -> Result<String> {
-    let at: Option<String> =
-        conn.query_row("SELECT arrived_at FROM messages WHERE id = ?1", [message], |r| r.get(0)).optional()?.flatten();
-    Ok(at.unwrap_or_else(now))
+/// When a message just stored arrived: its Date, capped at now (as `messages.arrived_at`).
+fn arrival(record: &Record) -> String {
+    let t = now();
+    match &record.date {
+        Some(d) if *d <= t => d.clone(),
+        _ => t,
+    }
 }
 
 fn days_before(t: &str, days: u32) -> String {
@@ -80,33 +82,31 @@ fn customer_of(conn: &Connection, case: &str) -> Result<Option<String>> {
 /// Idempotent: a message already in a case is left alone.
 pub fn attach(conn: &Connection, record: &Record, rules: &Rules, run_id: Option<i64>) -> Result<Option<Attached>> {
     if let Some(case) = case_of_message(conn, &record.id)? {
-        let role: String = conn.query_row(
-            "SELECT role FROM case_messages WHERE case_id = ?1 AND message = ?2",
-            params![case, record.id],
-            |r| r.get(0),
-        )?;
-        return Ok(Some(Attached { case, role: Role::parse(&role) }));
+        let role = role_of(conn, &record.id)?.unwrap_or(Role::Customer);
+        return Ok(Some(Attached { case, role }));
     }
-    let at = arrival(conn, &record.id)?;
+    attach_new(conn, record, rules, run_id)
+}
+
+/// [`attach`] for a message stored a moment ago (by ingest), which is in no case yet.
+pub fn attach_new(conn: &Connection, record: &Record, rules: &Rules, run_id: Option<i64>) -> Result<Option<Attached>> {
+    let at = arrival(record);
+    let known = threading::lookup(conn, record)?;
     // A reply mailroom sent, read back (Sent folder, Bcc copy): it only joins its case.
-    if let Some(mid) = record.message_id.as_deref()
-        && let Some((draft, original)) = threading::draft_sent_as(conn, mid)?
-    {
+    if let Some((draft, original)) = known.sent_as {
         let Some(case) = ensure_case(conn, &original, rules, run_id)? else { return Ok(None) };
         add_message(conn, &case, record, Role::Ours, &at, run_id, json!({"draft": draft}))?;
         return Ok(Some(Attached { case, role: Role::Ours }));
     }
-    let refs = threading::thread_ids(record);
-    let by_thread = case_by_thread(conn, &refs)?;
     // A second copy of a message already in a case (the same Message-ID fetched twice).
-    if let Some(mid) = record.message_id.as_deref()
-        && let Some((case, role)) = case_with_message_id(conn, bare_id(mid), record.sender_address())?
-    {
+    if let Some((case, role)) = known.copy_of {
         add_message(conn, &case, record, role, &at, run_id, json!({"copy": true}))?;
         return Ok(Some(Attached { case, role }));
     }
+    let by_thread = known.by_thread;
     let sender = record.sender_address().to_lowercase();
-    let key = subject_key(&record.subject);
+    let subject = clean_subject(&record.subject);
+    let key = key_of_clean(&subject);
     let since = days_before(&at, rules.window_days);
     if is_team(conn, record, rules, by_thread.as_deref())? {
         let case = match (&by_thread, &key, record.to.first()) {
@@ -129,7 +129,7 @@ pub fn attach(conn: &Connection, record: &Record, rules: &Rules, run_id: Option<
             Ok(Some(Attached { case, role: Role::Customer }))
         }
         None => {
-            let case = open_case(conn, record, &at, run_id)?;
+            let case = open_case(conn, record, &subject, key.as_deref(), &at)?;
             Ok(Some(Attached { case, role: Role::Customer }))
         }
     }
@@ -155,19 +155,6 @@ pub fn ensure_case(conn: &Connection, message: &str, rules: &Rules, run_id: Opti
     Ok(attach(conn, &record, rules, run_id)?.map(|a| a.case))
 }
 
-/// A message from the same sender with this Message-ID already in a case, and its role there.
-fn case_with_message_id(conn: &Connection, message_id: &str, sender: &str) -> Result<Option<(String, Role)>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT cm.case_id, cm.role FROM messages m JOIN case_messages cm ON cm.message = m.id \
-             WHERE m.message_id = ?1 AND m.from_addr = ?2 LIMIT 1",
-        )?
-        .query_row(params![message_id, sender.to_lowercase()], |r| {
-            Ok((r.get::<_, String>(0)?, Role::parse(&r.get::<_, String>(1)?)))
-        })
-        .optional()?)
-}
-
 /// A person of the team wrote it: from a team address, found in a Sent folder, or written in
 /// a case's thread to the case's customer by someone who is not that customer.
 fn is_team(conn: &Connection, record: &Record, rules: &Rules, case: Option<&str>) -> Result<bool> {
@@ -190,14 +177,19 @@ fn add_message(
     run_id: Option<i64>,
     extra: serde_json::Value,
 ) -> Result<()> {
-    conn.execute(
+    // Cached statements: this runs for every message of a history import.
+    conn.prepare_cached(
         "INSERT OR IGNORE INTO case_messages (case_id, message, added_at, role) VALUES (?1, ?2, ?3, ?4)",
-        params![case, record.id, now(), role.as_str()],
-    )?;
-    conn.execute(
+    )?
+    .execute(params![case, record.id, now(), role.as_str()])?;
+    conn.prepare_cached(
         "UPDATE cases SET last_message_at = MAX(COALESCE(last_message_at, ''), ?2), updated_at = ?3 WHERE id = ?1",
-        params![case, at, now()],
-    )?;
+    )?
+    .execute(params![case, at, now()])?;
+    // A customer message that moves the case is told by its `case.state` event.
+    if role == Role::Customer {
+        return Ok(());
+    }
     let mut detail = json!({"case": case, "role": role.as_str(), "subject": record.subject});
     if let (Some(d), Some(extra)) = (detail.as_object_mut(), extra.as_object()) {
         d.extend(extra.clone());
@@ -213,38 +205,30 @@ fn add_message(
     Ok(())
 }
 
-fn open_case(conn: &Connection, record: &Record, at: &str, run_id: Option<i64>) -> Result<String> {
+fn open_case(conn: &Connection, record: &Record, subject: &str, key: Option<&str>, at: &str) -> Result<String> {
     let id = case_id_for(&record.id);
     let triage = record.triage.as_ref();
     let t = now();
-    conn.execute(
+    conn.prepare_cached(
         "INSERT OR IGNORE INTO cases (id, customer_address, customer_name, subject, subject_key, category, priority, \
          state, waiting_for_json, next_step, created_at, updated_at, last_message_at, waiting_since) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', '[]', 'draft a reply', ?8, ?9, ?8, ?8)",
-        params![
-            id,
-            Some(record.sender_address().to_lowercase()).filter(|a| !a.is_empty()),
-            record.from.as_ref().and_then(|a| a.name.clone()),
-            clean_subject(&record.subject),
-            subject_key(&record.subject),
-            triage.map(|t| t.category.clone()),
-            triage.map(|t| t.priority.clone()),
-            at.min(t.as_str()),
-            t,
-        ],
-    )?;
-    insert_event(
-        conn,
-        &Event::new("case.opened", "ok")
-            .run(run_id)
-            .message(record.id.clone())
-            .actor(display(record.from.as_ref()))
-            .detail(json!({"case": id, "subject": clean_subject(&record.subject)})),
-    )?;
-    conn.execute(
-        "INSERT OR IGNORE INTO case_messages (case_id, message, added_at, role) VALUES (?1, ?2, ?3, 'customer')",
-        params![id, record.id, t],
-    )?;
+    )?
+    .execute(params![
+        id,
+        Some(record.sender_address().to_lowercase()).filter(|a| !a.is_empty()),
+        record.from.as_ref().and_then(|a| a.name.clone()),
+        subject,
+        key,
+        triage.map(|t| t.category.clone()),
+        triage.map(|t| t.priority.clone()),
+        at,
+        t,
+    ])?;
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO case_messages (case_id, message, added_at, role) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, record.id, t, Role::Customer.as_str()])?;
     Ok(id)
 }
 

@@ -159,7 +159,8 @@ pub(crate) struct Current {
 
 pub(crate) fn current(conn: &Connection, case: &str) -> Result<Option<Current>> {
     Ok(conn
-        .query_row("SELECT state, waiting_for_json, next_step, waiting_since FROM cases WHERE id = ?1", [case], |r| {
+        .prepare_cached("SELECT state, waiting_for_json, next_step, waiting_since FROM cases WHERE id = ?1")?
+        .query_row([case], |r| {
             Ok(Current {
                 state: CaseState::parse(&r.get::<_, String>(0)?).unwrap_or(CaseState::New),
                 waiting_for: r

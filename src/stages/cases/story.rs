@@ -315,7 +315,7 @@ fn event_text(e: &StoredEvent) -> Option<String> {
     let draft = e.draft.as_deref().unwrap_or("?");
     let reason = detail_str(e, "reason").map(|r| format!(": {r}")).unwrap_or_default();
     Some(match e.kind.as_str() {
-        "case.opened" | "case.message" => return None,
+        "case.message" => return None,
         "case.state" => {
             format!("case {} → {}{reason}", detail_str(e, "from").unwrap_or("?"), detail_str(e, "to").unwrap_or("?"))
         }

@@ -167,6 +167,11 @@ static SUBJECT_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
 /// The subject without reply and forward prefixes, however many ("Re: AW: Fwd: x" → "x").
 pub fn clean_subject(subject: &str) -> String {
     let mut s: String = subject.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    // Most subjects have no prefix: skip the regex unless the start looks like one.
+    let head: String = s.trim_start().chars().take(24).collect();
+    if !head.contains([':', '：', ']', '复', '覆', '发', '寄']) {
+        return s.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
     while let Some(m) = SUBJECT_PREFIX.find(&s) {
         if m.end() == 0 {
             break;
@@ -179,7 +184,12 @@ pub fn clean_subject(subject: &str) -> String {
 /// The key the subject fallback compares: the clean subject in lower case, without edge
 /// punctuation; `None` when nothing is left (an empty subject matches nothing).
 pub fn subject_key(subject: &str) -> Option<String> {
-    let s = clean_subject(subject).to_lowercase();
+    key_of_clean(&clean_subject(subject))
+}
+
+/// [`subject_key`] of a subject already cleaned.
+pub fn key_of_clean(clean: &str) -> Option<String> {
+    let s = clean.to_lowercase();
     let s = s.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
     (!s.is_empty()).then_some(s)
 }
@@ -221,25 +231,69 @@ pub fn case_of_message(conn: &Connection, message: &str) -> Result<Option<String
         .optional()?)
 }
 
-/// The case of the nearest thread id that is known: a message of a case, or a reply we sent.
-pub fn case_by_thread(conn: &Connection, ids: &[String]) -> Result<Option<String>> {
-    let mut by_message = conn.prepare_cached(
-        "SELECT cm.case_id FROM messages m JOIN case_messages cm ON cm.message = m.id \
-         WHERE m.message_id = ?1 ORDER BY cm.added_at DESC LIMIT 1",
+/// What the ledger knows about a new message's Message-ID and the ids it refers to.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// The message is a reply we sent (its Message-ID is a draft's): (draft, the message it answers).
+    pub sent_as: Option<(String, String)>,
+    /// A message from the same sender with the same Message-ID is already in a case: (case, role).
+    pub copy_of: Option<(String, Role)>,
+    /// The case of the nearest referenced message, or of the reply of ours it answers.
+    pub by_thread: Option<String>,
+}
+
+/// Looks up a message's own Message-ID and its thread ids in two indexed queries (this runs
+/// for every message of a history import).
+pub fn lookup(conn: &Connection, record: &Record) -> Result<Known> {
+    let own = record.message_id.as_deref().map(bare_id).filter(|s| !s.is_empty());
+    let refs = thread_ids(record);
+    let mut known = Known::default();
+    if own.is_none() && refs.is_empty() {
+        return Ok(known);
+    }
+    let ids: Vec<&str> = own.into_iter().chain(refs.iter().map(String::as_str)).collect();
+    let sender = record.sender_address().to_lowercase();
+    // Messages in a case with one of the ids.
+    let mut in_cases: Vec<(String, String, Role, Option<String>)> = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT j.value, cm.case_id, cm.role, m.from_addr FROM json_each(?1) j \
+         JOIN messages m ON m.message_id = j.value JOIN case_messages cm ON cm.message = m.id",
     )?;
-    let mut by_reply = conn.prepare_cached(
-        "SELECT cm.case_id FROM drafts d JOIN case_messages cm ON cm.message = d.message \
-         WHERE d.out_message_id IN (?1, '<' || ?1 || '>') LIMIT 1",
+    let rows = stmt.query_map([serde_json::to_string(&ids)?], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, Role::parse(&r.get::<_, String>(2)?), r.get(3)?))
+    })?;
+    for row in rows {
+        in_cases.push(row?);
+    }
+    // Replies we sent with one of the ids (stored with angle brackets).
+    let bracketed: Vec<String> = ids.iter().map(|i| format!("<{i}>")).collect();
+    let mut replies: Vec<(String, String, String)> = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT j.value, d.id, d.message FROM json_each(?1) j JOIN drafts d ON d.out_message_id = j.value",
     )?;
-    for id in ids {
-        if let Some(case) = by_message.query_row([id], |r| r.get::<_, String>(0)).optional()? {
-            return Ok(Some(case));
+    let rows = stmt.query_map([serde_json::to_string(&bracketed)?], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    for row in rows {
+        let (value, draft, message): (String, String, String) = row?;
+        replies.push((bare_id(&value).to_string(), draft, message));
+    }
+    if let Some(own) = own {
+        known.sent_as = replies.iter().find(|r| r.0 == own).map(|r| (r.1.clone(), r.2.clone()));
+        known.copy_of =
+            in_cases.iter().find(|m| m.0 == own && m.3.as_deref() == Some(sender.as_str())).map(|m| (m.1.clone(), m.2));
+    }
+    for id in &refs {
+        if let Some(m) = in_cases.iter().find(|m| m.0 == *id) {
+            known.by_thread = Some(m.1.clone());
+            break;
         }
-        if let Some(case) = by_reply.query_row([id], |r| r.get::<_, String>(0)).optional()? {
-            return Ok(Some(case));
+        if let Some(r) = replies.iter().find(|r| r.0 == *id)
+            && let Some(case) = case_of_message(conn, &r.2)?
+        {
+            known.by_thread = Some(case);
+            break;
         }
     }
-    Ok(None)
+    Ok(known)
 }
 
 /// The newest case of `address` with the same subject key and a message since `since`.
@@ -250,15 +304,6 @@ pub fn case_by_subject(conn: &Connection, address: &str, key: &str, since: &str)
              ORDER BY last_message_at DESC LIMIT 1",
         )?
         .query_row(params![address.to_lowercase(), key, since], |r| r.get(0))
-        .optional()?)
-}
-
-/// The draft a sent reply came from, when `message_id` is the Message-ID we sent it with.
-pub fn draft_sent_as(conn: &Connection, message_id: &str) -> Result<Option<(String, String)>> {
-    let id = bare_id(message_id);
-    Ok(conn
-        .prepare_cached("SELECT id, message FROM drafts WHERE out_message_id IN (?1, '<' || ?1 || '>') LIMIT 1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 
