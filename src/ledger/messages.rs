@@ -114,3 +114,21 @@ impl Ledger {
         Ok(ids)
     }
 }
+
+impl Ledger {
+    /// Messages from `sender` dated in `[since, until)`, other than `except` (repeated contact).
+    pub fn messages_from_between(
+        &self,
+        sender: &str,
+        since: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+        except: &str,
+    ) -> Result<u32> {
+        let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT COUNT(*) FROM messages WHERE from_addr = ?1 AND date_utc >= ?2 AND date_utc < ?3 AND id != ?4",
+        )?;
+        let n: i64 = stmt.query_row(params![sender.to_lowercase(), fmt(since), fmt(until), except], |r| r.get(0))?;
+        Ok(n as u32)
+    }
+}

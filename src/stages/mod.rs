@@ -3,5 +3,6 @@
 //! A stage takes values (records, config, a ledger) and returns values; it never prints,
 //! never parses flags and never draws progress itself (it reports through `progress::Reporter`).
 
+pub mod classify;
 pub mod ingest;
 pub mod progress;
