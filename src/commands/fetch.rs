@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::Ctx;
-use crate::error::{Outcome, UsageError, not_built};
+use crate::error::{ConfigError, Outcome, UsageError, not_built};
 use crate::jsonl::RecordWriter;
 use crate::mail::import::{MaildirReader, MboxReader, RawMessage, ReadError, read_file};
 use crate::mail::parse::{DEFAULT_MAX_PARSE_BYTES, Parsed, parse_message};
@@ -60,6 +60,14 @@ pub async fn run(args: FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
         }
         return import_files(&args, ctx);
     }
+    let config = ctx.config()?;
+    if !config.accounts.values().any(|a| a.imap.is_some()) {
+        return Err(ConfigError::with_hint(
+            "no IMAP account is configured",
+            "add an [accounts.NAME] table with `imap = {...}` (see `mailroom init`), or import files with --mbox, --maildir or --eml",
+        )
+        .into());
+    }
     Err(not_built("fetch (IMAP)"))
 }
 
@@ -77,6 +85,8 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
     if !args.eml.is_empty() {
         sources.push(Source::Eml(args.eml.clone()));
     }
+    // Open the ledger first: a bad ledger path is a config error before any reading starts.
+    ctx.ledger()?;
     let mut writer = RecordWriter::stdout(false);
     let progress = ctx.progress();
     let mut totals = crate::stages::ingest::IngestCounts::default();

@@ -1,0 +1,61 @@
+//! Real mail servers for tests: one Dovecot (IMAP, IMAPS, LMTP) and one Postfix (SMTP,
+//! SMTPS) on loopback, started once per test binary by the project's scripts. The scripts
+//! watch this process and stop the servers when it exits.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub struct Servers {
+    pub dir: PathBuf,
+    pub env: HashMap<String, String>,
+}
+
+impl Servers {
+    pub fn get(&self, key: &str) -> &str {
+        self.env.get(key).unwrap_or_else(|| panic!("{key} missing from {}/env", self.dir.display()))
+    }
+    pub fn port(&self, key: &str) -> u16 {
+        self.get(key).parse().unwrap_or_else(|_| panic!("{key} is not a port"))
+    }
+    pub fn ca_file(&self) -> &str {
+        self.get("CA_FILE")
+    }
+    /// The Maildir of a server user (`test` or `customer`).
+    pub fn maildir(&self, user: &str) -> PathBuf {
+        PathBuf::from(self.get("MAILDIR_ROOT")).join(user).join("Maildir")
+    }
+}
+
+static SERVERS: OnceLock<Servers> = OnceLock::new();
+
+fn start(script: &str, dir: &std::path::Path) {
+    let status = Command::new(super::root().join("scripts").join(script))
+        .arg(dir)
+        .env("AUTO_PORTS", "1")
+        .env("WATCH_PID", std::process::id().to_string())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run scripts/{script}: {e}"));
+    assert!(status.success(), "scripts/{script} failed; run scripts/install-deps.sh first");
+}
+
+/// Dovecot and Postfix, started on first use.
+pub fn servers() -> &'static Servers {
+    SERVERS.get_or_init(|| {
+        // Short path under /tmp: unix socket paths are limited in length.
+        let base = std::env::temp_dir().join(format!("mr-{}", std::process::id()));
+        std::fs::create_dir_all(&base).expect("server dir");
+        let dir = base.join("srv");
+        start("dovecot-up.sh", &dir);
+        start("postfix-up.sh", &dir);
+        let text = std::fs::read_to_string(dir.join("env")).expect("servers env file");
+        let env = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        Servers { dir, env }
+    })
+}
