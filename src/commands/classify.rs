@@ -486,7 +486,7 @@ fn train(args: &ClassifyArgs, ctx: &mut Ctx) -> Result<Outcome> {
             if !classes.contains(&label.label) {
                 continue;
             }
-            examples.push(Example { subject, text, category: label.label, weight: 1.0, lang: String::new() });
+            examples.push(Example { subject, text, category: label.label, weight: 1.0, lang: String::new(), group: "ledger".into() });
             from_ledger += 1;
         }
     }
@@ -569,7 +569,7 @@ fn label_line(line: &str, classes: &[String]) -> Result<Example> {
     if text.trim().is_empty() && s("subject").trim().is_empty() {
         bail!("no \"text\" or \"subject\"");
     }
-    Ok(Example { subject: s("subject"), text, category, weight: 1.0, lang: String::new() })
+    Ok(Example { subject: s("subject"), text, category, weight: 1.0, lang: String::new(), group: "file".into() })
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {

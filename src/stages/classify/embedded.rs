@@ -39,20 +39,22 @@ impl LinearModel {
         self.classes.iter().position(|c| c == name)
     }
 
-    /// Class probabilities for a message's feature buckets, written into `out` (len = classes).
-    pub fn predict(&self, buckets: &[u32], acc: &mut Vec<i32>, out: &mut Vec<f32>) {
+    /// Class probabilities for a message's feature buckets (the first `concepts` of them are
+    /// lexicon concepts), written into `out` (len = classes).
+    pub fn predict(&self, buckets: &[u32], concepts: usize, acc: &mut Vec<i32>, out: &mut Vec<f32>) {
         let c = self.classes.len();
         acc.clear();
-        acc.resize(c, 0);
-        for &b in buckets {
+        acc.resize(2 * c, 0);
+        for (i, &b) in buckets.iter().enumerate() {
             let row = &self.weights[b as usize * c..b as usize * c + c];
-            for (a, &w) in acc.iter_mut().zip(row) {
+            let a = if i < concepts { &mut acc[..c] } else { &mut acc[c..] };
+            for (a, &w) in a.iter_mut().zip(row) {
                 *a += w as i32;
             }
         }
-        let s = feature_scale(buckets.len());
+        let (cx, wx) = feature_values(buckets.len(), concepts);
         out.clear();
-        out.extend((0..c).map(|k| self.bias[k] + self.scale[k] * acc[k] as f32 * s));
+        out.extend((0..c).map(|k| self.bias[k] + self.scale[k] * (acc[k] as f32 * cx + acc[c + k] as f32 * wx)));
         softmax(out);
     }
 
@@ -110,11 +112,14 @@ impl LinearModel {
     }
 }
 
-/// Each occurrence of a feature has the value 1/sqrt(n): long and short texts score alike.
+/// Feature values: a lexicon concept counts the same in a short and a long message; each
+/// occurrence of a text feature has the value 1/sqrt(n), so long and short texts score alike.
 #[inline]
-fn feature_scale(n: usize) -> f32 {
-    1.0 / (n.max(1) as f32).sqrt()
+fn feature_values(total: usize, concepts: usize) -> (f32, f32) {
+    (CONCEPT_VALUE, 1.0 / ((total - concepts).max(1) as f32).sqrt())
 }
+
+const CONCEPT_VALUE: f32 = 0.3;
 
 fn softmax(v: &mut [f32]) {
     let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -165,6 +170,8 @@ impl<'a> Reader<'a> {
 /// One training example as feature buckets.
 pub struct Sample {
     pub buckets: Vec<u32>,
+    /// How many of `buckets` (at the start) are lexicon concepts.
+    pub concepts: usize,
     pub class: usize,
     pub weight: f32,
 }
@@ -237,11 +244,10 @@ impl Trainer {
             shuffle(&mut order, &mut rng);
             for &i in &order {
                 let s = &samples[i];
-                let x = feature_scale(s.buckets.len());
-                for k in 0..n {
-                    z[k] = self.b[k];
-                }
-                for &bk in &s.buckets {
+                let (cx, wx) = feature_values(s.buckets.len(), s.concepts);
+                z[..n].copy_from_slice(&self.b[..n]);
+                for (i, &bk) in s.buckets.iter().enumerate() {
+                    let x = if i < s.concepts { cx } else { wx };
                     let row = &self.w[bk as usize * n..bk as usize * n + n];
                     for k in 0..n {
                         z[k] += row[k] * x;
@@ -255,7 +261,8 @@ impl Trainer {
                     if g.abs() < 1e-7 {
                         continue;
                     }
-                    for &bk in &s.buckets {
+                    for (i, &bk) in s.buckets.iter().enumerate() {
+                        let x = if i < s.concepts { cx } else { wx };
                         let idx = bk as usize * n + k;
                         let gw = g * x + p.l2 * self.w[idx];
                         self.g2[idx] += gw * gw;
@@ -317,7 +324,7 @@ mod tests {
         data.iter()
             .map(|(t, c)| {
                 f.extract("", t);
-                Sample { buckets: f.buckets.clone(), class: *c, weight: 1.0 }
+                Sample { buckets: f.buckets.clone(), concepts: f.tags.len(), class: *c, weight: 1.0 }
             })
             .collect()
     }
@@ -340,10 +347,10 @@ mod tests {
         let mut f = FeatureBuf::default();
         let (mut acc, mut p) = (Vec::new(), Vec::new());
         f.extract("", "my parcel did not arrive");
-        back.predict(&f.buckets, &mut acc, &mut p);
+        back.predict(&f.buckets, f.tags.len(), &mut acc, &mut p);
         assert!(p[0] > 0.6, "{p:?}");
         f.extract("", "I would like a refund");
-        back.predict(&f.buckets, &mut acc, &mut p);
+        back.predict(&f.buckets, f.tags.len(), &mut acc, &mut p);
         assert!(p[1] > 0.6, "{p:?}");
     }
 

@@ -113,7 +113,7 @@ impl Engine {
 
     /// The embedded model's category for the text in `scratch` (after `scratch.feat.extract`).
     fn guess(&self, s: &mut Scratch) -> Guess {
-        self.model.predict(&s.feat.buckets, &mut s.acc, &mut s.probs);
+        self.model.predict(&s.feat.buckets, s.feat.tags.len(), &mut s.acc, &mut s.probs);
         let mut best: Option<(usize, f32)> = None;
         for (k, &p) in s.probs.iter().enumerate() {
             if self.class_map[k].is_some() && best.is_none_or(|(_, bp)| p > bp) {
