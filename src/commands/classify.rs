@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
@@ -236,6 +237,7 @@ async fn run_model(args: &ClassifyArgs, ctx: &mut Ctx, engine: Arc<Engine>) -> R
     let prompt = Arc::new(Prompt::new(&engine.taxonomy, &model_cfg.model, format));
     let jobs = args.jobs.unwrap_or(model_cfg.jobs).max(1);
     let permits = Arc::new(tokio::sync::Semaphore::new(jobs));
+    let auth_failed = Arc::new(AtomicBool::new(false));
     ctx.ledger()?;
 
     let reader = RecordReader::new(&args.inputs);
@@ -289,7 +291,7 @@ async fn run_model(args: &ClassifyArgs, ctx: &mut Ctx, engine: Arc<Engine>) -> R
                     }
                 };
                 read += 1;
-                let slot = prepare_slot(ctx, &client, &prompt, &permits, &mut inflight, pos, record, args.force, &stop_calling)?;
+                let slot = prepare_slot(ctx, &client, &prompt, &permits, &auth_failed, &mut inflight, pos, record, args.force, &stop_calling)?;
                 queue.push_back(
                     async move {
                         let answered = match &slot.call {
@@ -347,6 +349,7 @@ fn prepare_slot(
     client: &Arc<Client>,
     prompt: &Arc<Prompt>,
     permits: &Arc<tokio::sync::Semaphore>,
+    auth_failed: &Arc<AtomicBool>,
     inflight: &mut HashMap<String, Pending>,
     pos: LinePos,
     record: Record,
@@ -370,9 +373,18 @@ fn prepare_slot(
     }
     let (client, prompt2, permits) = (client.clone(), prompt.clone(), permits.clone());
     let request = prompt.request(&text);
+    let auth_failed = auth_failed.clone();
     let handle = tokio::spawn(async move {
         let _permit = permits.acquire_owned().await;
-        client.chat(&request, |content: &str| llm::validate(content, &prompt2.taxonomy)).await
+        if auth_failed.load(Ordering::SeqCst) {
+            // Another call was refused for the key: do not send this one with it too.
+            return crate::model::Outcome { result: Err(ModelError::Auth { status: 0 }), attempts: Vec::new() };
+        }
+        let out = client.chat(&request, |content: &str| llm::validate(content, &prompt2.taxonomy)).await;
+        if let Err(ModelError::Auth { .. }) = out.result {
+            auth_failed.store(true, Ordering::SeqCst);
+        }
+        out
     });
     let pending: Pending = handle.map(|r| Arc::new(r.ok())).boxed().shared();
     inflight.insert(key.clone(), pending.clone());

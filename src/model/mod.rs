@@ -18,6 +18,7 @@ pub enum ModelError {
     RateLimited { retry_after: Option<Duration> },
     #[error("server error (HTTP {status})")]
     Server { status: u16 },
+    /// `status` 0: not sent, because another call was refused.
     #[error("authentication failed (HTTP {status}); check the API key source in [model]")]
     Auth { status: u16 },
     #[error("request rejected (HTTP {status}): {detail}")]
