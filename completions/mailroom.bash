@@ -61,6 +61,12 @@ _mailroom() {
             mailroom,send)
                 cmd="mailroom__subcmd__send"
                 ;;
+            mailroom__subcmd__generate,classify-eval)
+                cmd="mailroom__subcmd__generate__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__generate,classify-model)
+                cmd="mailroom__subcmd__generate__subcmd__classify__subcmd__model"
+                ;;
             mailroom__subcmd__generate,completions)
                 cmd="mailroom__subcmd__generate__subcmd__completions"
                 ;;
@@ -69,6 +75,12 @@ _mailroom() {
                 ;;
             mailroom__subcmd__generate,man)
                 cmd="mailroom__subcmd__generate__subcmd__man"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,classify-eval)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,classify-model)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__model"
                 ;;
             mailroom__subcmd__generate__subcmd__help,completions)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__completions"
@@ -123,6 +135,12 @@ _mailroom() {
                 ;;
             mailroom__subcmd__help,send)
                 cmd="mailroom__subcmd__help__subcmd__send"
+                ;;
+            mailroom__subcmd__help__subcmd__generate,classify-eval)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__help__subcmd__generate,classify-model)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__model"
                 ;;
             mailroom__subcmd__help__subcmd__generate,completions)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__completions"
@@ -181,7 +199,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__classify)
-            opts="-j -v -q -h -V --jobs --config --ledger --verbose --quiet --strict --help --version"
+            opts="-j -v -q -h -V --jobs --backend --force --train --labels --output --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -192,6 +210,18 @@ _mailroom() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "embedded model" -- "${cur}"))
+                    return 0
+                    ;;
+                --labels)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -389,12 +419,72 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__generate)
-            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions help"
+            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions classify-model classify-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__classify__subcmd__eval)
+            opts="-v -q -h -V --intents --model --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --intents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__classify__subcmd__model)
+            opts="-v -q -h -V --intents --out --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --intents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -437,8 +527,36 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__generate__subcmd__help)
-            opts="man completions help"
+            opts="man completions classify-model classify-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -657,8 +775,36 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__help__subcmd__generate)
-            opts="man completions"
+            opts="man completions classify-model classify-eval"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

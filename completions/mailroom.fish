@@ -33,7 +33,7 @@ complete -c mailroom -n "__fish_mailroom_needs_command" -s h -l help -d 'Print h
 complete -c mailroom -n "__fish_mailroom_needs_command" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "fetch" -d 'Fetch new messages, store them once in the ledger, and print one record per new message'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "filter" -d 'Give each record a verdict (pass, spam, blank, test, autoreply, bounce, bulk, duplicate) with reasons. Passing records go to stdout; the rest are kept in the ledger, where they can be rescued'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "classify" -d 'Add a `triage` object to each record: category, priority P1-P4, sentiment, language, confidence, escalation with reasons, and extracted entities'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "classify" -d 'Add a `triage` object to each record: category, priority P1-P4, sentiment, language, confidence, escalation with reasons, and extracted entities (order ids, tracking numbers, e-mail addresses, phone numbers)'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "notify" -d 'Post one message per record to the configured webhooks (Slack, WeCom, Feishu/Lark, DingTalk, generic JSON) with a link to its review page. Records pass through unchanged'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "review" -d 'Review pending drafts: interactive on a terminal, scriptable sub-actions, or a web page (`review serve`)'
@@ -70,13 +70,19 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s q -l quiet 
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s j -l jobs -d 'Concurrent model calls (LLM backend)' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s j -l jobs -d 'Concurrent model calls with `--backend model` [default: `[model] jobs`, 4]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l backend -d 'Which backend picks the category: `embedded` (no network) or `model` (the `[model]` endpoint) [default: `[classify] backend`]' -r -f -a "embedded\t''
+model\t''"
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l labels -d 'With --train: a JSONL file of labelled examples, one per line: {"subject": "...", "text": "...", "category": "refund"}' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l output -d 'With --train: where to write the model [default: `[classify] model_path`, else classify-model.bin next to the ledger, which classify then uses]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l force -d 'Ask the model again even when the cache has an answer'
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l train -d 'Retrain the embedded model from the ledger\'s labels (review recategorizations) and `--labels FILE`, and save it (see `--output`); reads no records'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
@@ -162,16 +168,18 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand init" -s q -l quiet -d
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -s q -l quiet -d 'Only errors on stderr, no progress'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -s h -l help -d 'Print help'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "completions" -d 'bash, zsh and fish completions'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -f -a "completions" -d 'bash, zsh and fish completions'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l dir -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
@@ -188,12 +196,32 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_s
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from completions" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from completions" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from completions" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l intents -d 'The intents corpus folder (shared/data/intents)' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l out -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l intents -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l model -d 'A model file instead of the embedded one' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'bash, zsh and fish completions'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "fetch" -d 'Fetch new messages, store them once in the ledger, and print one record per new message'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "filter" -d 'Give each record a verdict (pass, spam, blank, test, autoreply, bounce, bulk, duplicate) with reasons. Passing records go to stdout; the rest are kept in the ledger, where they can be rescued'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "classify" -d 'Add a `triage` object to each record: category, priority P1-P4, sentiment, language, confidence, escalation with reasons, and extracted entities'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "classify" -d 'Add a `triage` object to each record: category, priority P1-P4, sentiment, language, confidence, escalation with reasons, and extracted entities (order ids, tracking numbers, e-mail addresses, phone numbers)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "notify" -d 'Post one message per record to the configured webhooks (Slack, WeCom, Feishu/Lark, DingTalk, generic JSON) with a link to its review page. Records pass through unchanged'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "review" -d 'Review pending drafts: interactive on a terminal, scriptable sub-actions, or a web page (`review serve`)'
@@ -208,3 +236,5 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_s
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'bash, zsh and fish completions'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'

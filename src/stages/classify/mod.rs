@@ -248,7 +248,8 @@ impl Engine {
                 .map(|d| d.with_timezone(&chrono::Utc))
                 .unwrap_or_else(chrono::Utc::now);
             let since = until - chrono::Duration::days(self.settings.repeat_days as i64);
-            ctx.prior_contacts = ledger.messages_from_between(sender, since, until, &record.id)?;
+            let thread = record.thread.as_deref().or(record.in_reply_to.as_deref());
+            ctx.prior_contacts = ledger.messages_from_between(sender, since, until, &record.id, thread)?;
         }
         Ok(ctx)
     }

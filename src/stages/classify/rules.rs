@@ -132,11 +132,21 @@ pub fn judge(hits: &[Hit], norm: &str, raw: &str, category: &str, ctx: &Context)
             reasons.push("escalate: VIP sender".into());
         }
     }
-    if has(hits, Tag::Cancel) || category == "cancellation" {
+    if category == "cancellation" || cancels_an_order(hits, norm) {
         escalate = true;
         priority = priority.min(2);
         let w = word(hits, Tag::Cancel, norm);
         reasons.push(if w.is_empty() { "escalate: cancellation request".into() } else { format!("escalate: cancel (\"{w}\")") });
+    }
+    if has(hits, Tag::Damaged) && priority > 2 {
+        priority = 2;
+        reasons.push(format!("priority: damaged, defective or wrong goods (\"{}\")", word(hits, Tag::Damaged, norm)));
+    }
+    if let Some(w) = money_lost(norm) {
+        if priority > 2 {
+            priority = 2;
+            reasons.push(format!("priority: money taken wrongly (\"{w}\")"));
+        }
     }
     if ctx.prior_contacts > 0 {
         escalate = true;
@@ -164,6 +174,42 @@ pub fn judge(hits: &[Hit], norm: &str, raw: &str, category: &str, ctx: &Context)
         reasons.push(format!("priority: marked urgent (\"{}\")", word(hits, Tag::Urgent, norm)));
     }
     Verdict { sentiment, priority, escalate, reasons }
+}
+
+/// "cancel" about an order (not "my card was cancelled"): an order word within a few words.
+fn cancels_an_order(hits: &[Hit], norm: &str) -> bool {
+    const ORDER_WORDS: &[&str] = &["order", "bestell", "auftrag", "commande", "pedido", "compra", "订单", "subscription", "abo"];
+    let Some(h) = hits.iter().find(|h| h.tag == Tag::Cancel) else { return false };
+    let before = floor_char(norm, h.start.saturating_sub(30));
+    let after = ceil_char(norm, (h.end + 30).min(norm.len()));
+    let window = &norm[before..after];
+    ORDER_WORDS.iter().any(|w| window.contains(w))
+}
+
+/// Charged twice, or a delivered-but-missing parcel: the customer is out of pocket.
+fn money_lost(norm: &str) -> Option<&'static str> {
+    const PHRASES: &[&str] = &[
+        " charged twice", " double charged", " charged me twice", " two charges", " duplicate charge", " duplicate payment",
+        " doppelt abgebucht", " zweimal abgebucht", " doppelt belastet", " debite deux fois", " preleve deux fois",
+        " deux prelevements", " cobrado dos veces", " dos cargos", " cobro duplicado", "扣了两次", "重复扣", "扣款两次",
+        " never received", " never arrived", " but not received", " lost parcel", " parcel is lost", " package is lost",
+        " nie angekommen", " nie erhalten", " jamais recu", " colis perdu", " nunca llego", " paquete perdido", "丢件", "丢了",
+    ];
+    PHRASES.iter().find(|p| norm.contains(*p)).map(|p| p.trim())
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 /// True when `sender` matches a `[team] vip` entry (an address, or `@domain` / `domain`).
@@ -234,6 +280,17 @@ mod tests {
         assert!(v.reasons.iter().any(|r| r.contains("2 earlier messages")));
         let v = run("Please cancel my order", "cancellation", &Context::default());
         assert!(v.escalate && v.priority == 2);
+        let v = run("Please refund to my other card, the old one was cancelled", "refund", &Context::default());
+        assert!(!v.escalate, "{v:?}");
+        let v = run("Where is it? If it is not here by Friday I will cancel the order", "shipping", &Context::default());
+        assert!(v.escalate, "{v:?}");
+    }
+
+    #[test]
+    fn damage_and_lost_money_are_p2() {
+        assert_eq!(run("The vase arrived broken", "complaint", &Context::default()).priority, 2);
+        assert_eq!(run("You charged me twice for one order", "payment", &Context::default()).priority, 2);
+        assert_eq!(run("Can I pay by invoice?", "payment", &Context::default()).priority, 3);
     }
 
     #[test]
