@@ -1,21 +1,220 @@
 //! `mailroom draft`: English reply drafts with a missing-information checklist.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::Ctx;
-use crate::error::{Outcome, not_built};
+use super::stream::{Emit, run_stage};
+use crate::error::{ConfigError, Outcome};
+use crate::record::Verdict;
+use crate::stages::draft::knowledge::Knowledge;
+use crate::stages::draft::lookup::OrderLookup;
+use crate::stages::draft::store::{Stored, store};
+use crate::stages::draft::templates::Templates;
+use crate::stages::draft::{Backend, Drafter, Settings};
 
 /// Add a `draft` to each classified record: an English reply, the missing-information
 /// checklist, a risk level, and the knowledge sources it is grounded in.
+///
+/// Each draft is stored in the ledger as `pending` for review. Rerunning draft on the same
+/// records stores nothing new; a changed draft replaces a pending one nobody has touched,
+/// and never one a human already approved, edited, sent or handled.
+///
+/// Records whose filter verdict is not `pass` are passed through without a draft. Records
+/// without `triage` are drafted as `other`, high risk, with review required.
+///
+/// Examples:
+///   mailroom fetch --mbox examples/sample.mbox | mailroom filter | mailroom classify | mailroom draft
+///   mailroom export --category shipping | mailroom draft --knowledge ./knowledge | jq .draft.body
+///   mailroom draft --backend template classified.jsonl > drafted.jsonl
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct DraftArgs {
     /// JSONL files to read [default: stdin]
     pub inputs: Vec<PathBuf>,
+    /// Where the answer comes from: knowledge excerpts in templates (no network), or the
+    /// [model] endpoint (answers only from the knowledge passages) [default: [draft] backend]
+    #[arg(long, value_enum, value_name = "BACKEND")]
+    pub backend: Option<BackendArg>,
+    /// Folder of Markdown policies and FAQ to ground drafts in, e.g. `--knowledge examples/knowledge`
+    /// [default: [draft] knowledge_dir]
+    #[arg(long, value_name = "DIR")]
+    pub knowledge: Option<PathBuf>,
+    /// Folder of `<category>.txt.j2` templates replacing the built-in ones [default: [draft] templates_dir]
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Do not run the order-lookup hook (drafts then carry no order facts)
+    #[arg(long)]
+    pub no_lookup: bool,
 }
 
-pub async fn run(_args: DraftArgs, _ctx: &mut Ctx) -> Result<Outcome> {
-    Err(not_built("draft"))
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    Template,
+    Model,
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    drafted: u64,
+    high_risk: u64,
+    review_required: u64,
+    unchanged: u64,
+    kept: u64,
+    superseded: u64,
+    not_passing: u64,
+    untriaged: u64,
+}
+
+pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
+    let mut drafter = build_drafter(&args, ctx)?;
+    ctx.ledger()?;
+    let mut tally = Tally::default();
+    run_stage(ctx, &args.inputs, false, |ctx, mut record| {
+        if let Some(f) = record.filter.as_ref().filter(|f| f.verdict != Verdict::Pass) {
+            // Drafting spam or an auto-reply is wrong; the record goes on untouched.
+            tracing::debug!("message {}: filter verdict {}, not drafted", record.id, f.verdict.as_str());
+            tally.not_passing += 1;
+            return Ok(Emit::Records(vec![record]));
+        }
+        let run_id = ctx.run_id();
+        let ledger = ctx.ledger()?;
+        if !ledger.has_message(&record.id)? {
+            anyhow::bail!(
+                "not in the ledger; import the message first (mailroom fetch --eml/--mbox/--maildir, or fetch from IMAP) \
+                 and draft the record that fetch prints"
+            );
+        }
+        let drafted = drafter.draft(&record)?;
+        if !drafted.triaged {
+            tally.untriaged += 1;
+        }
+        match store(ledger, &record, &drafted, run_id)? {
+            Stored::New { superseded } => {
+                tally.drafted += 1;
+                tally.superseded += superseded.len() as u64;
+                tally.high_risk += u64::from(drafted.draft.risk == "high");
+                tally.review_required += u64::from(drafted.draft.review_required);
+                record.draft = Some(drafted.draft);
+            }
+            Stored::Unchanged => {
+                tally.unchanged += 1;
+                record.draft = Some(drafted.draft);
+            }
+            Stored::Kept(existing, state) => {
+                tally.kept += 1;
+                tracing::debug!("message {}: keeping draft {} ({})", record.id, existing.id, state.as_str());
+                record.draft = Some(*existing);
+            }
+        }
+        Ok(Emit::Records(vec![record]))
+    })?;
+    report(ctx, &tally);
+    Ok(ctx.outcome())
+}
+
+fn build_drafter(args: &DraftArgs, ctx: &mut Ctx) -> Result<Drafter> {
+    let config = ctx.config()?.clone();
+    let dc = &config.draft;
+    let backend = match args.backend {
+        Some(BackendArg::Template) => Backend::Template,
+        Some(BackendArg::Model) => Backend::Model,
+        None => Backend::parse(&dc.backend).ok_or_else(|| {
+            ConfigError::with_hint(
+                format!("[draft] backend = \"{}\" is not a draft backend", dc.backend),
+                "use \"template\" or \"model\"",
+            )
+        })?,
+    };
+    let templates_dir = args.templates.clone().or_else(|| dc.templates_dir.as_deref().map(|p| config.resolve_path(p)));
+    let templates = Templates::load(templates_dir.as_deref())?;
+    let knowledge_dir = args.knowledge.clone().or_else(|| dc.knowledge_dir.as_deref().map(|p| config.resolve_path(p)));
+    let knowledge = match &knowledge_dir {
+        Some(dir) => {
+            let k = Knowledge::load(dir).map_err(|e| {
+                ConfigError::with_hint(
+                    format!("cannot load the knowledge folder {}: {e:#}", dir.display()),
+                    "fix `knowledge_dir` in [draft] or the --knowledge flag",
+                )
+            })?;
+            if k.is_empty() {
+                ctx.warn(format!("the knowledge folder {} has no Markdown passages: drafts have no policy source", dir.display()));
+            }
+            Some(k)
+        }
+        None => {
+            ctx.warn(
+                "no knowledge folder ([draft] knowledge_dir or --knowledge DIR): drafts have no policy source and are high risk",
+            );
+            None
+        }
+    };
+    let lookup = match (&dc.order_lookup_command, args.no_lookup) {
+        (Some(command), false) if !command.trim().is_empty() => Some(OrderLookup {
+            command: command.clone(),
+            cwd: Some(config.config_dir()),
+            timeout: Duration::from_secs(dc.order_lookup_timeout_secs.max(1)),
+        }),
+        _ => None,
+    };
+    let settings = Settings {
+        team_name: config.team.name.clone(),
+        sign_off: config.team.sign_off.clone(),
+        own_domains: config.team.domains.clone(),
+        min_confidence: dc.min_confidence,
+        checklist: Settings::parse_checklist(&dc.checklist)?,
+    };
+    let model = match backend {
+        Backend::Template => None,
+        Backend::Model => {
+            if config.model.is_none() {
+                return Err(ConfigError::with_hint(
+                    "the model backend needs a [model] section in the config",
+                    "add [model] (base_url, model, api_key_env), or use --backend template",
+                )
+                .into());
+            }
+            // The OpenAI-compatible client (crate::model) plugs in here through `ChatModel`.
+            return Err(ConfigError::with_hint(
+                "the model backend needs the [model] HTTP client, which this build does not include yet",
+                "use --backend template (knowledge excerpts, no network)",
+            )
+            .into());
+        }
+    };
+    Ok(Drafter { settings, templates, knowledge, lookup, model })
+}
+
+fn report(ctx: &mut Ctx, t: &Tally) {
+    ctx.count("drafted", t.drafted);
+    ctx.count("high_risk", t.high_risk);
+    ctx.count("review_required", t.review_required);
+    ctx.count("unchanged", t.unchanged);
+    ctx.count("kept", t.kept);
+    ctx.count("superseded", t.superseded);
+    ctx.count("not_passing", t.not_passing);
+    ctx.count("untriaged", t.untriaged);
+    let mut parts = vec![format!("{} new drafts ({} high risk, {} need review)", t.drafted, t.high_risk, t.review_required)];
+    if t.unchanged > 0 {
+        parts.push(format!("{} unchanged", t.unchanged));
+    }
+    if t.superseded > 0 {
+        parts.push(format!("{} pending drafts superseded", t.superseded));
+    }
+    if t.kept > 0 {
+        parts.push(format!("{} kept because a person already acted on them", t.kept));
+    }
+    if t.not_passing > 0 {
+        parts.push(format!("{} passed through without a draft (filter verdict not pass)", t.not_passing));
+    }
+    ctx.info(parts.join(", "));
+    if t.untriaged > 0 {
+        ctx.warn(format!(
+            "{} records had no triage and were drafted as \"other\" with review required (run mailroom classify first)",
+            t.untriaged
+        ));
+    }
 }

@@ -1,17 +1,16 @@
 //! `mailroom fetch`: new messages from IMAP accounts, or from mbox / Maildir / .eml files.
 
 use std::path::PathBuf;
-use std::sync::mpsc::sync_channel;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 
 use super::Ctx;
 use crate::error::{ConfigError, Outcome, UsageError, not_built};
 use crate::jsonl::RecordWriter;
 use crate::mail::import::{MaildirReader, MboxReader, RawMessage, ReadError, read_file};
-use crate::mail::parse::{DEFAULT_MAX_PARSE_BYTES, Parsed, parse_message};
-use crate::stages::ingest::{Ingestor, Origin};
+use crate::mail::parse::DEFAULT_MAX_PARSE_BYTES;
+use crate::stages::ingest::{Ingestor, Origin, parse_in_order};
 use crate::stages::progress::{Reporter, Unit};
 
 /// Fetch new messages, store them once in the ledger, and print one record per new message.
@@ -99,49 +98,42 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
         };
         progress.start(total, unit);
         progress.message(&mailbox);
-        let max_parse = args.max_parse_bytes;
-        let run_id = ctx.run_id();
-        let origin = Origin { account: "files".into(), mailbox: mailbox.clone(), max_parse_bytes: max_parse, run_id };
-        // Reading and parsing run on a second thread while this one writes the ledger.
-        let (tx, rx) = sync_channel::<(Result<(Parsed, Vec<u8>), ReadError>, u64)>(256);
-        let account = origin.account.clone();
-        let reader_thread = std::thread::spawn(move || -> Result<()> {
-            let parse = |m: RawMessage| {
-                let parsed = parse_message(&m.bytes, &account, &mailbox, max_parse);
-                (parsed, m.bytes)
-            };
-            match source {
-                Source::Mbox(p) => {
-                    let mut reader = MboxReader::open(&p).with_context(|| format!("cannot open {}", p.display()))?;
-                    while let Some(item) = reader.next() {
-                        if tx.send((item.map(parse), reader.bytes_read)).is_err() {
-                            break;
-                        }
-                    }
+        let origin = Origin {
+            account: "files".into(),
+            mailbox: mailbox.clone(),
+            max_parse_bytes: args.max_parse_bytes,
+            run_id: ctx.run_id(),
+        };
+        // Reading runs on one thread, parsing on one per core, and this thread writes the ledger.
+        let raw_messages: Box<dyn Iterator<Item = (Result<RawMessage, ReadError>, u64)> + Send> = match source {
+            Source::Mbox(p) => match MboxReader::open(&p) {
+                Ok(mut reader) => Box::new(std::iter::from_fn(move || {
+                    let item = reader.next()?;
+                    Some((item, reader.bytes_read))
+                })),
+                Err(e) => {
+                    ctx.error(format!("{}: cannot open: {e}", p.display()));
+                    continue;
                 }
-                Source::Maildir(p) => {
-                    let reader = MaildirReader::open(&p)?;
-                    for (i, item) in reader.enumerate() {
-                        if tx.send((item.map(parse), i as u64 + 1)).is_err() {
-                            break;
-                        }
-                    }
+            },
+            Source::Maildir(p) => match MaildirReader::open(&p) {
+                Ok(reader) => Box::new(reader.enumerate().map(|(i, item)| (item, i as u64 + 1))),
+                Err(e) => {
+                    ctx.error(format!("{}: {e}", p.display()));
+                    continue;
                 }
-                Source::Eml(files) => {
-                    for (i, f) in files.iter().enumerate() {
-                        if tx.send((read_file(f).map(parse), i as u64 + 1)).is_err() {
-                            break;
-                        }
-                    }
-                }
+            },
+            Source::Eml(files) => {
+                Box::new(files.into_iter().enumerate().map(|(i, f)| (read_file(&f), i as u64 + 1)))
             }
-            Ok(())
-        });
+        };
+        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let parsed = parse_in_order(raw_messages, &origin, workers);
         let ledger = ctx.ledger()?;
         let mut ingestor = Ingestor::new(origin);
         let mut closed = false;
         let mut errors: Vec<String> = Vec::new();
-        for (item, position) in rx.iter() {
+        for (item, position) in parsed {
             progress.set_position(position);
             match item {
                 Ok((parsed, raw)) => {
@@ -158,9 +150,7 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
         if !closed && !ingestor.is_empty() {
             closed = emit(&mut writer, ingestor.flush(ledger)?)?;
         }
-        drop(rx);
         progress.finish();
-        let thread_result = reader_thread.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reader thread panicked")));
         totals.seen += ingestor.counts.seen;
         totals.new += ingestor.counts.new;
         totals.known += ingestor.counts.known;
@@ -168,9 +158,6 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
         read_errors += errors.len() as u64;
         for e in errors {
             ctx.error(e);
-        }
-        if let Err(e) = thread_result {
-            ctx.error(format!("{e:#}"));
         }
         if closed {
             break;

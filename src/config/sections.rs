@@ -160,11 +160,27 @@ pub struct DraftConfig {
     pub templates_dir: Option<PathBuf>,
     /// Command given an order id, printing JSON (status, carrier, tracking, customer_email).
     pub order_lookup_command: Option<String>,
+    /// Seconds the order lookup may take before it counts as failed.
+    pub order_lookup_timeout_secs: u64,
+    /// Below this classification confidence a draft is high risk.
+    pub min_confidence: f64,
+    /// Missing-information checks per category, replacing the built-in ones for that category,
+    /// e.g. `wholesale = ["order_number"]`. Keys: order_number, photos, new_address,
+    /// amount_and_date, account_email.
+    pub checklist: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for DraftConfig {
     fn default() -> Self {
-        DraftConfig { backend: "template".into(), knowledge_dir: None, templates_dir: None, order_lookup_command: None }
+        DraftConfig {
+            backend: "template".into(),
+            knowledge_dir: None,
+            templates_dir: None,
+            order_lookup_command: None,
+            order_lookup_timeout_secs: 10,
+            min_confidence: 0.6,
+            checklist: Default::default(),
+        }
     }
 }
 

@@ -154,6 +154,13 @@ pub fn get_draft(conn: &Connection, id: &str) -> Result<Option<DraftRow>> {
     Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM drafts WHERE id = ?1"), [id], from_row).optional()?)
 }
 
+/// Every draft of one message, oldest first, on any connection or transaction.
+pub fn drafts_for_message(conn: &Connection, message: &str) -> Result<Vec<DraftRow>> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM drafts WHERE message = ?1 ORDER BY created_at, rowid"))?;
+    let rows = stmt.query_map([message], from_row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
 /// Moves a draft from one of `from` to `to`, recording who and why. Fails (and changes nothing)
 /// when the draft is not in an allowed state or the move is not legal.
 pub fn transition(

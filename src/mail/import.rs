@@ -37,7 +37,7 @@ pub type ReadItem = Result<RawMessage, ReadError>;
 /// separate messages; `>From ` escapes (mboxrd) are undone.
 pub struct MboxReader {
     name: String,
-    reader: Box<dyn BufRead>,
+    reader: Box<dyn BufRead + Send>,
     line_no: usize,
     pending_from_line: Option<usize>,
     line: Vec<u8>,
@@ -48,7 +48,7 @@ pub struct MboxReader {
 
 impl MboxReader {
     pub fn open(path: &Path) -> io::Result<MboxReader> {
-        let (name, reader): (String, Box<dyn BufRead>) = if path.as_os_str() == "-" {
+        let (name, reader): (String, Box<dyn BufRead + Send>) = if path.as_os_str() == "-" {
             ("stdin".into(), Box::new(BufReader::with_capacity(1 << 20, io::stdin())))
         } else {
             (path.display().to_string(), Box::new(BufReader::with_capacity(1 << 20, File::open(path)?)))
@@ -56,7 +56,7 @@ impl MboxReader {
         Ok(MboxReader::from_reader(name, reader))
     }
 
-    pub fn from_reader(name: String, reader: Box<dyn BufRead>) -> MboxReader {
+    pub fn from_reader(name: String, reader: Box<dyn BufRead + Send>) -> MboxReader {
         MboxReader {
             name,
             reader,

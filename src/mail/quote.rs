@@ -78,7 +78,9 @@ pub fn new_part(text: &str) -> String {
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
-        if is_reply_header(&lines, i) || SIGNATURE.is_match(line) || DISCLAIMER.is_match(line) {
+        // Signature markers are short lines; skip that regex on long ones.
+        let short = line.len() < 120;
+        if is_reply_header(&lines, i) || (short && SIGNATURE.is_match(line)) || DISCLAIMER.is_match(line) {
             break;
         }
         if !line.trim_start().starts_with('>') {
@@ -90,9 +92,18 @@ pub fn new_part(text: &str) -> String {
     joined.trim().to_string()
 }
 
+/// Words one of which every reply header contains: a cheap test before the regex.
+const REPLY_MARKERS: &[&str] = &[
+    "rote", "ROTE", "schrieb", "crit", "escribi", "scritto", "escreveu", "schreef", "写道", "寫道", "---", "原始邮件",
+];
+
+fn may_be_reply_header(line: &str) -> bool {
+    line.len() < 600 && REPLY_MARKERS.iter().any(|m| line.contains(m))
+}
+
 fn is_reply_header(lines: &[&str], i: usize) -> bool {
     let line = lines[i];
-    if REPLY_HEADER.is_match(line) {
+    if may_be_reply_header(line) && REPLY_HEADER.is_match(line) {
         return true;
     }
     // "On Mon, 3 Nov 2026 at 10:00, Jane Doe <\njane@example.com> wrote:" wraps over two lines.
@@ -100,6 +111,7 @@ fn is_reply_header(lines: &[&str], i: usize) -> bool {
         let l = line.trim_start().to_lowercase();
         if (l.starts_with("on ") || l.starts_with("am ") || l.starts_with("le ") || l.starts_with("el "))
             && line.len() < 200
+            && may_be_reply_header(next)
             && REPLY_HEADER.is_match(&format!("{} {}", line.trim_end(), next.trim()))
         {
             return true;

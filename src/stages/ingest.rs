@@ -7,6 +7,7 @@ use anyhow::Result;
 
 use crate::ledger::Ledger;
 use crate::ledger::messages::{NewMessage, Stored, insert_message, insert_location};
+use crate::mail::import::{RawMessage, ReadError};
 use crate::mail::parse::{Parsed, parse_message};
 use crate::record::Record;
 
@@ -120,12 +121,70 @@ impl Ingestor {
     }
 }
 
+/// A parsed message with its exact bytes, or the reason it could not be read, plus the
+/// reader's position (bytes or messages) for progress.
+pub type ParsedItem = (Result<(Parsed, Vec<u8>), ReadError>, u64);
+
+/// Parses messages on `workers` threads and yields them in input order.
+///
+/// Items are dealt to the workers round-robin and collected round-robin, so order is kept
+/// without a reorder buffer; bounded channels keep memory flat however long the input is.
+pub fn parse_in_order<I>(input: I, origin: &Origin, workers: usize) -> impl Iterator<Item = ParsedItem> + use<I>
+where
+    I: Iterator<Item = (Result<RawMessage, ReadError>, u64)> + Send + 'static,
+{
+    use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+    let workers = workers.max(1);
+    let mut to_workers: Vec<SyncSender<(Result<RawMessage, ReadError>, u64)>> = Vec::new();
+    let mut from_workers: Vec<Receiver<ParsedItem>> = Vec::new();
+    for _ in 0..workers {
+        let (in_tx, in_rx) = sync_channel::<(Result<RawMessage, ReadError>, u64)>(32);
+        let (out_tx, out_rx) = sync_channel::<ParsedItem>(32);
+        let (account, mailbox, max) = (origin.account.clone(), origin.mailbox.clone(), origin.max_parse_bytes);
+        std::thread::spawn(move || {
+            for (item, pos) in in_rx {
+                let parsed = item.map(|m| (parse_message(&m.bytes, &account, &mailbox, max), m.bytes));
+                if out_tx.send((parsed, pos)).is_err() {
+                    break;
+                }
+            }
+        });
+        to_workers.push(in_tx);
+        from_workers.push(out_rx);
+    }
+    std::thread::spawn(move || {
+        for (i, item) in input.enumerate() {
+            if to_workers[i % to_workers.len()].send(item).is_err() {
+                break;
+            }
+        }
+    });
+    let mut turn = 0usize;
+    std::iter::from_fn(move || {
+        let item = from_workers[turn % from_workers.len()].recv().ok()?;
+        turn += 1;
+        Some(item)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn origin() -> Origin {
         Origin { account: "files".into(), mailbox: "t".into(), max_parse_bytes: 1 << 20, run_id: None }
+    }
+
+    #[test]
+    fn parallel_parsing_keeps_input_order() {
+        let input = (0..200u64).map(|i| {
+            let raw = format!("From: a@b.c\nSubject: n{i}\n\nbody {i}\n").into_bytes();
+            (Ok(RawMessage { origin: format!("x:{i}"), bytes: raw }), i)
+        });
+        let out: Vec<String> =
+            parse_in_order(input, &origin(), 3).map(|(r, _)| r.unwrap().0.record.subject).collect();
+        let want: Vec<String> = (0..200).map(|i| format!("n{i}")).collect();
+        assert_eq!(out, want);
     }
 
     #[test]

@@ -4,5 +4,7 @@
 //! never parses flags and never draws progress itself (it reports through `progress::Reporter`).
 
 pub mod classify;
+pub mod draft;
+pub mod entities;
 pub mod ingest;
 pub mod progress;

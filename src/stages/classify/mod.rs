@@ -10,7 +10,6 @@
 //! when the new part is empty).
 
 pub mod embedded;
-pub mod entities;
 pub mod language;
 pub mod lexicon;
 pub mod llm;
@@ -219,7 +218,7 @@ impl Engine {
             confidence: decision.confidence,
             escalate: verdict.escalate,
             reasons,
-            entities: entities::extract(subject, body),
+            entities: entities_of(subject, body),
             backend: decision.backend,
             model: decision.model,
             prompt_version: decision.prompt_version,
@@ -253,6 +252,14 @@ impl Engine {
         }
         Ok(ctx)
     }
+}
+
+/// Entities from the subject and the start of the body (where customers put them; bounded
+/// so a huge message costs no more than a long one).
+fn entities_of(subject: &str, body: &str) -> crate::record::Entities {
+    const MAX_CHARS: usize = 6000;
+    let cut = body.char_indices().nth(MAX_CHARS).map(|(i, _)| i).unwrap_or(body.len());
+    crate::stages::entities::extract(&format!("{subject}\n{}", &body[..cut]))
 }
 
 fn severity(s: Sentiment) -> u8 {

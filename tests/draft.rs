@@ -1,0 +1,320 @@
+//! `mailroom draft` over the bundled sample inbox: the checklist matches what each message
+//! really lacks, injection gets a high-risk draft that promises nothing, order facts only reach
+//! the order's own customer, and storage is idempotent.
+//!
+//! Records get their `triage` from examples/labels.jsonl, so these tests test drafting, not
+//! classification.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{Env, jsonl, stderr};
+use serde_json::{Value, json};
+
+const SIGN_OFF: &str = "Best regards,\nNorthwind Goods Customer Care";
+
+fn labels() -> Vec<Value> {
+    let text = std::fs::read_to_string(common::examples().join("labels.jsonl")).expect("labels.jsonl");
+    text.lines().map(|l| serde_json::from_str(l).expect("label line")).collect()
+}
+
+fn label(prefix: &str) -> Value {
+    labels().into_iter().find(|l| l["file"].as_str().unwrap().starts_with(&format!("inbox/{prefix}"))).unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    common::root().join("tests").join("fixtures").join(name)
+}
+
+/// A config with the sample knowledge and the given order-lookup script.
+fn env_with(lookup: &str) -> Env {
+    let env = Env::new();
+    env.write_config(&format!(
+        "[team]\nname = \"Northwind Goods Support\"\ndomains = [\"shop.example\"]\nsign_off = {sign_off:?}\n\n\
+         [draft]\nknowledge_dir = {knowledge:?}\norder_lookup_command = {lookup:?}\n",
+        sign_off = SIGN_OFF,
+        knowledge = common::examples().join("knowledge").display().to_string(),
+        lookup = format!("bash '{lookup}'"),
+    ));
+    env
+}
+
+/// Imports the messages of `labels` and returns their records with the labelled filter
+/// verdict and triage, in the same order.
+fn import(env: &Env, labels: &[Value]) -> Vec<Value> {
+    let files: Vec<String> =
+        labels.iter().map(|l| common::examples().join(l["file"].as_str().unwrap()).display().to_string()).collect();
+    let mut args = vec!["fetch", "--quiet", "--eml"];
+    args.extend(files.iter().map(String::as_str));
+    let out = env.run(&args, b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let records = jsonl(&out.stdout);
+    assert_eq!(records.len(), labels.len(), "one record per message file");
+    records
+        .into_iter()
+        .zip(labels)
+        .map(|(mut r, l)| {
+            r["filter"] = json!({"verdict": l["verdict"], "reasons": []});
+            if l["verdict"] == "pass" {
+                r["triage"] = json!({
+                    "category": l["category"], "priority": l["priority"], "sentiment": "neutral",
+                    "language": l["language"], "confidence": 0.9, "escalate": false, "reasons": [],
+                    "entities": {}, "backend": "labels", "model": ""
+                });
+            }
+            r
+        })
+        .collect()
+}
+
+fn lines(records: &[Value]) -> Vec<u8> {
+    records.iter().map(|r| format!("{r}\n")).collect::<String>().into_bytes()
+}
+
+fn draft(env: &Env, records: &[Value], extra: &[&str]) -> (std::process::Output, Vec<Value>) {
+    let mut args = vec!["draft"];
+    args.extend_from_slice(extra);
+    let out = env.run(&args, &lines(records));
+    let drafted = jsonl(&out.stdout);
+    (out, drafted)
+}
+
+fn keys(draft: &Value) -> Vec<&str> {
+    draft["missing_info"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect()
+}
+
+#[test]
+fn the_checklist_matches_the_labels_for_every_sample_message() {
+    let env = env_with(&common::examples().join("order-lookup.sh").display().to_string());
+    let labels = labels();
+    let input = import(&env, &labels);
+    let (out, drafted) = draft(&env, &input, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(drafted.len(), labels.len(), "every record comes out, drafted or not");
+
+    let mut by_file = std::collections::HashMap::new();
+    let mut passing = 0;
+    for ((l, before), after) in labels.iter().zip(&input).zip(&drafted) {
+        let file = l["file"].as_str().unwrap();
+        assert_eq!(after["id"], before["id"], "{file}: order kept");
+        if l["verdict"] != "pass" {
+            assert_eq!(after, before, "{file}: a record the filter dropped passes through untouched");
+            continue;
+        }
+        passing += 1;
+        let d = &after["draft"];
+        let want: Vec<&str> = l["missing_info"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert_eq!(keys(d), want, "{file}: missing_info");
+        let subject = d["subject"].as_str().unwrap();
+        assert!(subject.starts_with("Re: ") && !subject[4..].to_lowercase().starts_with("re:"), "{file}: {subject}");
+        let body = d["body"].as_str().unwrap();
+        assert!(body.starts_with("Hello"), "{file}: {body}");
+        assert!(body.ends_with(SIGN_OFF), "{file}: {body}");
+        assert!(d["risk"] == "high" || d["risk"] == "low", "{file}");
+        if d["risk"] == "high" {
+            assert_eq!(d["review_required"], true, "{file}: high risk is never sent without a human");
+        }
+        for key in keys(d) {
+            assert!(body.contains("could you please send us:"), "{file}: {key} is asked in the draft:\n{body}");
+        }
+        if l["language"] != "en" {
+            assert_eq!(d["customer_language"], l["language"], "{file}: the record says the customer's language");
+        }
+        by_file.insert(file[6..9].to_string(), d.clone());
+    }
+
+    // Named cases, present and absent.
+    let missing = |n: &str| keys(&by_file[n]).iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(missing("004"), ["order_number"], "shipping without an order number");
+    assert!(missing("018").is_empty(), "the reply that gives the order number");
+    assert_eq!(missing("022"), ["order_number"], "a tracking number is not an order number");
+    assert_eq!(missing("040"), ["photos"], "damage without a photo");
+    assert!(missing("009").is_empty(), "damage with a photo attached");
+    assert!(missing("034").is_empty(), "a wrong item needs no photo");
+    assert_eq!(missing("067"), ["order_number"], "photo only, no order number");
+    assert_eq!(missing("032"), ["new_address"], "street and floor only");
+    assert!(missing("021").is_empty(), "complete new address");
+    assert_eq!(missing("031"), ["amount_and_date"], "disputed charge without amount or date");
+    assert!(missing("014").is_empty(), "amount and date given");
+    assert!(missing("074").is_empty(), "a declined card with nothing charged is no dispute");
+    assert_eq!(missing("065"), ["account_email"], "account under another, unknown address");
+    assert!(missing("076").is_empty(), "the old address is given");
+    assert!(by_file["040"]["body"].as_str().unwrap().contains("- a few photos of the damaged item"));
+
+    // Languages: a fixed line in the customer's language, the reply itself in English.
+    let de = by_file["003"]["body"].as_str().unwrap();
+    assert!(de.contains("Wir antworten Ihnen auf Englisch"), "{de}");
+    assert!(de.contains("Thank you for your message about order 100482731."), "{de}");
+
+    // Grounding: sources name `file.md#heading` passages of the knowledge folder.
+    let sources = by_file["016"]["sources"].as_array().unwrap();
+    assert!(sources.iter().any(|s| s.as_str().unwrap().starts_with("refunds.md#")), "{sources:?}");
+    for d in by_file.values() {
+        for s in d["sources"].as_array().unwrap() {
+            let file = s.as_str().unwrap().split('#').next().unwrap();
+            assert!(common::examples().join("knowledge").join(file).is_file(), "{s}");
+        }
+    }
+
+    // Stored: one pending draft and one draft result per passing message.
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts WHERE state = 'pending'"), passing);
+    assert_eq!(env.count("SELECT COUNT(*) FROM stage_results WHERE stage = 'draft'"), passing);
+    assert_eq!(
+        env.count("SELECT COUNT(*) FROM drafts d JOIN stage_results s ON s.summary = d.id AND s.message = d.message"),
+        passing,
+        "the stage result's summary is the draft id"
+    );
+    assert!(stderr(&out).contains(&format!("{passing} new drafts")), "{}", stderr(&out));
+}
+
+#[test]
+fn a_prompt_injection_gets_a_high_risk_draft_that_promises_nothing() {
+    let env = env_with(&fixture("order-lookup.sh").display().to_string());
+    let input = import(&env, &[label("038")]);
+    let (out, drafted) = draft(&env, &input, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let d = &drafted[0]["draft"];
+    assert_eq!(d["risk"], "high");
+    assert_eq!(d["review_required"], true);
+    let reasons = d["risk_reasons"].to_string();
+    assert!(reasons.contains("prompt injection"), "{reasons}");
+    assert!(reasons.contains("not the customer of order NW-48615"), "{reasons}");
+    let body = d["body"].as_str().unwrap();
+    let lower = body.to_lowercase();
+    for bad in [
+        "refund", "$500", "paypal", "system prompt", "administrator", "ignore", "instruction", "resolved",
+        "human review", "sarah", "@", "tt384029051gb",
+    ] {
+        assert!(!lower.contains(bad), "the draft contains {bad:?}:\n{body}");
+    }
+    assert!(body.contains("write to us from that address"), "identity before context:\n{body}");
+    assert_eq!(d["subject"], "Re: Delivery question for order #NW-48615");
+}
+
+#[test]
+fn order_facts_reach_only_the_orders_own_customer() {
+    let env = env_with(&fixture("order-lookup.sh").display().to_string());
+    let input = import(&env, &[label("001"), label("038"), label("007")]);
+    let (out, drafted) = draft(&env, &input, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let matching = drafted[0]["draft"]["body"].as_str().unwrap();
+    assert!(matching.contains("Order NW-48213 has been shipped. Royal Mail tracking number: TT384019273GB."), "{matching}");
+    assert_eq!(drafted[0]["draft"]["risk"], "low", "{}", drafted[0]["draft"]["risk_reasons"]);
+
+    let other = drafted[1]["draft"]["body"].as_str().unwrap();
+    assert!(!other.contains("TT384029051GB") && !other.contains("Royal Mail") && !other.contains("shipped."), "{other}");
+    assert!(other.contains("email address the order was placed with"), "{other}");
+
+    let processing = drafted[2]["draft"]["body"].as_str().unwrap();
+    assert!(processing.contains("Order NW-48377 is being prepared"), "{processing}");
+
+    // Every lookup is evidence in the event log, without the order's customer address.
+    let outcomes: Vec<String> = env
+        .db()
+        .prepare("SELECT json_extract(detail_json, '$.order_id') || ' ' || json_extract(detail_json, '$.outcome') FROM events WHERE kind = 'order.lookup' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(outcomes, ["NW-48213 match", "NW-48615 mismatch", "NW-48377 match"]);
+    assert_eq!(env.count("SELECT COUNT(*) FROM events WHERE detail_json LIKE '%sarah.miller%'"), 0);
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts WHERE draft_json LIKE '%sarah.miller%'"), 0);
+}
+
+#[test]
+fn a_failing_lookup_is_recorded_and_the_draft_goes_on() {
+    let env = env_with(&fixture("order-lookup.sh").display().to_string());
+    let input = import(&env, &[label("026")]);
+    let (out, drafted) = draft(&env, &input, &[]);
+    assert_eq!(out.status.code(), Some(0), "a failing hook is not a failing stage: {}", stderr(&out));
+    let d = &drafted[0]["draft"];
+    assert!(d["notes"].to_string().contains("order database unreachable"), "{}", d["notes"]);
+    assert_eq!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'order.lookup' AND status = 'error'"), 1);
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts"), 1);
+}
+
+#[test]
+fn rerunning_draft_on_the_same_records_stores_nothing_new() {
+    let env = env_with(&fixture("order-lookup.sh").display().to_string());
+    let input = import(&env, &[label("001"), label("040")]);
+    let (first_out, first) = draft(&env, &input, &[]);
+    assert_eq!(first_out.status.code(), Some(0), "{}", stderr(&first_out));
+    let (second_out, second) = draft(&env, &input, &[]);
+    assert_eq!(second_out.status.code(), Some(0), "{}", stderr(&second_out));
+    for (a, b) in first.iter().zip(&second) {
+        assert_eq!(a["draft"]["id"], b["draft"]["id"]);
+    }
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts"), 2);
+    assert_eq!(env.count("SELECT COUNT(*) FROM stage_results WHERE stage = 'draft'"), 2);
+    assert!(stderr(&second_out).contains("0 new drafts") && stderr(&second_out).contains("2 unchanged"), "{}", stderr(&second_out));
+
+    // A different sign-off changes the draft: the untouched pending one is superseded.
+    let mut config = std::fs::read_to_string(env.config()).unwrap();
+    config = config.replace("Best regards,", "Kind regards,");
+    env.write_config(&config);
+    let (third_out, third) = draft(&env, &input[..1], &[]);
+    assert_eq!(third_out.status.code(), Some(0), "{}", stderr(&third_out));
+    assert_ne!(third[0]["draft"]["id"], first[0]["draft"]["id"]);
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts WHERE state = 'pending'"), 2);
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts WHERE state = 'rejected' AND decided_by = 'mailroom-draft'"), 1);
+}
+
+#[test]
+fn unknown_records_fail_alone_and_untriaged_records_are_drafted_for_review() {
+    let env = env_with(&fixture("order-lookup.sh").display().to_string());
+    let mut input = import(&env, &[label("001"), label("083")]);
+    input[1].as_object_mut().unwrap().remove("triage");
+    let mut stranger = input[0].clone();
+    stranger["id"] = json!("m-not-in-the-ledger");
+    input.insert(1, stranger);
+    let (out, drafted) = draft(&env, &input, &[]);
+    assert_eq!(out.status.code(), Some(1), "one record failed");
+    let err = stderr(&out);
+    assert!(err.contains("stdin:2") && err.contains("m-not-in-the-ledger") && err.contains("not in the ledger"), "{err}");
+    assert!(err.contains("had no triage"), "{err}");
+    assert_eq!(drafted.len(), 2, "the good records still come out");
+    let untriaged = &drafted[1]["draft"];
+    assert_eq!(untriaged["category"], "other");
+    assert_eq!(untriaged["risk"], "high");
+    assert_eq!(untriaged["review_required"], true);
+}
+
+#[test]
+fn the_model_backend_without_a_model_section_is_a_config_error() {
+    let env = env_with(&fixture("order-lookup.sh").display().to_string());
+    let out = env.run(&["draft", "--backend", "model"], b"");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("[model]"), "{}", stderr(&out));
+}
+
+#[test]
+fn team_templates_and_a_knowledge_flag_replace_the_defaults() {
+    let env = env_with(&fixture("order-lookup.sh").display().to_string());
+    let templates = env.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(templates.join("shipping.txt.j2"), "Hi {{ first_name }}! About {{ order_ref }}:\n{% for f in order_facts %}{{ f }}\n{% endfor %}\n\n{{ sign_off }}").unwrap();
+    let knowledge = env.path().join("kb");
+    std::fs::create_dir(&knowledge).unwrap();
+    std::fs::write(knowledge.join("faq.md"), "# Shipping\n\nParcels to the UK arrive in 2-3 working days.\n").unwrap();
+    let input = import(&env, &[label("001")]);
+    let (out, drafted) = draft(
+        &env,
+        &input,
+        &["--templates", templates.to_str().unwrap(), "--knowledge", knowledge.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let d = &drafted[0]["draft"];
+    assert_eq!(
+        d["body"],
+        format!("Hi Emma! About order NW-48213:\nOrder NW-48213 has been shipped. Royal Mail tracking number: TT384019273GB.\n\n{SIGN_OFF}")
+    );
+    assert_eq!(d["sources"], json!(["faq.md#shipping"]));
+
+    std::fs::write(templates.join("shipping.txt.j2"), "{% if %}").unwrap();
+    let out = env.run(&["draft", "--templates", templates.to_str().unwrap()], &lines(&input));
+    assert_eq!(out.status.code(), Some(2), "a broken team template is a config error: {}", stderr(&out));
+    assert!(stderr(&out).contains("shipping.txt.j2"), "{}", stderr(&out));
+}
