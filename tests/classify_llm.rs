@@ -219,3 +219,32 @@ fn model_backend_without_a_model_section_is_a_config_error() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("[model]"));
 }
+
+#[test]
+fn an_interrupted_batch_resumes_without_paying_twice() {
+    let mock = Mock::start(KEY, Duration::from_millis(150), vec![]);
+    let env = env_for(&mock, "");
+    let input = records(40);
+    let mut c = env.cmd(&["classify", "-j", "2"]);
+    c.env("MOCK_OPENAI_KEY", KEY);
+    let inpath = env.path().join("in.jsonl");
+    std::fs::write(&inpath, &input).unwrap();
+    c.stdin(std::fs::File::open(&inpath).unwrap()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    while mock.calls() < 4 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    let first = jsonl(&out.stdout);
+    assert!(!first.is_empty() && first.len() < 40, "{}", first.len());
+    assert!(first.iter().all(|r| r["triage"]["backend"] == "model"));
+    let calls_before = mock.calls();
+    assert!(calls_before < 40);
+    let rest = run(&env, &["classify", "-j", "8"], &input, KEY);
+    assert!(rest.status.success(), "{}", stderr(&rest));
+    assert_eq!(jsonl(&rest.stdout).len(), 40);
+    assert_eq!(mock.calls(), 40, "every message was paid for exactly once over both runs");
+}

@@ -238,6 +238,7 @@ async fn run_model(args: &ClassifyArgs, ctx: &mut Ctx, engine: Arc<Engine>) -> R
     let jobs = args.jobs.unwrap_or(model_cfg.jobs).max(1);
     let permits = Arc::new(tokio::sync::Semaphore::new(jobs));
     let auth_failed = Arc::new(AtomicBool::new(false));
+    let cancelled = Arc::new(AtomicBool::new(false));
     ctx.ledger()?;
 
     let reader = RecordReader::new(&args.inputs);
@@ -266,6 +267,11 @@ async fn run_model(args: &ClassifyArgs, ctx: &mut Ctx, engine: Arc<Engine>) -> R
     // Read ahead far enough to keep `jobs` calls busy; output stays in input order.
     let max_queue = (jobs * 8).max(64);
     let (mut read, mut written) = (0u64, 0u64);
+    // Ctrl-C: stop reading, let the calls in flight finish (their answers get cached), write
+    // what is done. A second Ctrl-C stops at once. Rerunning the same command resumes.
+    let mut interrupted = false;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
 
     loop {
         let can_read = !input_done && queue.len() < max_queue;
@@ -274,6 +280,17 @@ async fn run_model(args: &ClassifyArgs, ctx: &mut Ctx, engine: Arc<Engine>) -> R
         }
         tokio::select! {
             biased;
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                input_done = true;
+                cancelled.store(true, Ordering::SeqCst);
+                ctx.warn(format!("interrupted: finishing {} queued message(s); press Ctrl-C again to stop at once", queue.len()));
+                tokio::spawn(async {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        std::process::exit(130);
+                    }
+                });
+            }
             item = rx.recv(), if can_read => {
                 let Some(item) = item else {
                     input_done = true;
@@ -291,7 +308,7 @@ async fn run_model(args: &ClassifyArgs, ctx: &mut Ctx, engine: Arc<Engine>) -> R
                     }
                 };
                 read += 1;
-                let slot = prepare_slot(ctx, &client, &prompt, &permits, &auth_failed, &mut inflight, pos, record, args.force, &stop_calling)?;
+                let slot = prepare_slot(ctx, &client, &prompt, &permits, &auth_failed, &cancelled, &mut inflight, pos, record, args.force, &stop_calling)?;
                 queue.push_back(
                     async move {
                         let answered = match &slot.call {
@@ -306,7 +323,8 @@ async fn run_model(args: &ClassifyArgs, ctx: &mut Ctx, engine: Arc<Engine>) -> R
             Some((slot, answered)) = queue.next(), if !queue.is_empty() => {
                 let (id, pos) = (slot.record.id.clone(), slot.pos.clone());
                 match finish_slot(ctx, &engine, &prompt, &mut inflight, &mut scratch, &mut tally, &mut stop_calling, slot, answered) {
-                    Ok(record) => {
+                    Ok(None) => {}
+                    Ok(Some(record)) => {
                         match writer.write(&record) {
                             Ok(()) => written += 1,
                             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
@@ -333,6 +351,11 @@ async fn run_model(args: &ClassifyArgs, ctx: &mut Ctx, engine: Arc<Engine>) -> R
     ctx.count("read", read);
     ctx.count("written", written);
     tally.report(ctx);
+    if interrupted {
+        ctx.error(format!(
+            "interrupted after {written} of {read} record(s); run the same command again to resume (answers are cached)"
+        ));
+    }
     if tally.fallbacks > 0 {
         ctx.error(format!(
             "{} message(s) could not be classified by the model and were classified by the embedded model instead (marked review_required)",
@@ -350,6 +373,7 @@ fn prepare_slot(
     prompt: &Arc<Prompt>,
     permits: &Arc<tokio::sync::Semaphore>,
     auth_failed: &Arc<AtomicBool>,
+    cancelled: &Arc<AtomicBool>,
     inflight: &mut HashMap<String, Pending>,
     pos: LinePos,
     record: Record,
@@ -373,12 +397,15 @@ fn prepare_slot(
     }
     let (client, prompt2, permits) = (client.clone(), prompt.clone(), permits.clone());
     let request = prompt.request(&text);
-    let auth_failed = auth_failed.clone();
+    let (auth_failed, cancelled) = (auth_failed.clone(), cancelled.clone());
     let handle = tokio::spawn(async move {
         let _permit = permits.acquire_owned().await;
         if auth_failed.load(Ordering::SeqCst) {
             // Another call was refused for the key: do not send this one with it too.
             return crate::model::Outcome { result: Err(ModelError::Auth { status: 0 }), attempts: Vec::new() };
+        }
+        if cancelled.load(Ordering::SeqCst) {
+            return crate::model::Outcome { result: Err(ModelError::Interrupted), attempts: Vec::new() };
         }
         let out = client.chat(&request, |content: &str| llm::validate(content, &prompt2.taxonomy)).await;
         if let Err(ModelError::Auth { .. }) = out.result {
@@ -403,7 +430,7 @@ fn finish_slot(
     stop_calling: &mut Option<String>,
     slot: Slot,
     answered: Option<Answered>,
-) -> Result<Record> {
+) -> Result<Option<Record>> {
     let Slot { pos: _, mut record, call, cached, fallback_note } = slot;
     let run_id = ctx.run_id();
     let mut decision = None;
@@ -438,6 +465,8 @@ fn finish_slot(
                     tally.cache_hits += 1;
                 }
                 match &out.result {
+                    // Not sent because of Ctrl-C: left for the next run.
+                    Err(ModelError::Interrupted) => return Ok(None),
                     Ok((answer, _)) => {
                         ctx.ledger()?.cache_answer(&key, &prompt.model, &serde_json::to_string(answer)?)?;
                         decision = Some(llm::decision(engine, prompt, answer, joined));
@@ -473,7 +502,7 @@ fn finish_slot(
     let stored = store(ctx, &record, &triage)?;
     tally.add(stored, in_ledger, &triage);
     record.triage = Some(triage);
-    Ok(record)
+    Ok(Some(record))
 }
 
 /// `--train`: labels from the ledger and files → a retrained model file.

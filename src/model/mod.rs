@@ -29,6 +29,9 @@ pub enum ModelError {
     Timeout { secs: u64 },
     #[error("cannot reach the model endpoint: {detail}")]
     Connect { detail: String },
+    /// Not sent: the run was interrupted first.
+    #[error("not sent: interrupted")]
+    Interrupted,
 }
 
 impl ModelError {
@@ -50,6 +53,7 @@ impl ModelError {
             ModelError::Junk { .. } => "junk",
             ModelError::Timeout { .. } => "timeout",
             ModelError::Connect { .. } => "connect_error",
+            ModelError::Interrupted => "interrupted",
         }
     }
 }
