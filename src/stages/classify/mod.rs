@@ -214,7 +214,7 @@ impl Engine {
             category: decision.category,
             priority: format!("P{priority}"),
             sentiment: sentiment.as_str().into(),
-            language: language::detect(subject, body).into(),
+            language: language::detect_normalized(subject, body, &s.feat.norm).into(),
             confidence: decision.confidence,
             escalate: verdict.escalate,
             reasons,
