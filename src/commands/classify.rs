@@ -12,12 +12,12 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use serde_json::json;
 
 use super::Ctx;
-use super::stream::{Emit, run_stage};
 use crate::config::Config;
 use crate::error::{ConfigError, Outcome, UsageError};
 use crate::jsonl::{LinePos, RecordReader, RecordWriter};
 use crate::ledger::Event;
-use crate::ledger::results::{NewResult, Stage};
+use crate::ledger::messages::message_exists;
+use crate::ledger::results::{NewResult, Stage, add_result, current_result_json};
 use crate::model::{Client, ModelError};
 use crate::record::{Record, Triage};
 use crate::stages::classify::embedded::{DEFAULT_MODEL, LinearModel};
@@ -113,29 +113,31 @@ pub async fn run(args: ClassifyArgs, ctx: &mut Ctx) -> Result<Outcome> {
     }
 }
 
-/// Stores `triage` as the message's current triage unless it already is; returns whether a
-/// version was added. Records that are not in the ledger are classified but not stored.
-fn store(ctx: &mut Ctx, record: &Record, triage: &Triage) -> Result<bool> {
-    let run_id = ctx.run_id();
-    let ledger = ctx.ledger()?;
-    if !ledger.has_message(&record.id)? {
-        return Ok(false);
+/// Stores `triage` as the message's current triage unless it already is; returns
+/// (in the ledger, stored). Records that are not in the ledger are classified, not stored.
+fn store(conn: &rusqlite::Connection, record: &Record, triage: &Triage, run_id: Option<i64>) -> Result<(bool, bool)> {
+    if !message_exists(conn, &record.id)? {
+        return Ok((false, false));
     }
     let value = serde_json::to_value(triage)?;
-    if ledger.current_result(&record.id, Stage::Triage)?.as_ref() == Some(&value) {
-        return Ok(false);
+    // Same serializer, same key order: comparing the text is comparing the result.
+    if current_result_json(conn, &record.id, Stage::Triage)?.as_deref() == Some(value.to_string().as_str()) {
+        return Ok((true, false));
     }
-    ledger.add_result(&NewResult {
-        message: &record.id,
-        stage: Stage::Triage,
-        summary: &triage.category,
-        backend: &triage.backend,
-        model: &triage.model,
-        prompt_version: &triage.prompt_version,
-        result: &value,
-        run_id,
-    })?;
-    Ok(true)
+    add_result(
+        conn,
+        &NewResult {
+            message: &record.id,
+            stage: Stage::Triage,
+            summary: &triage.category,
+            backend: &triage.backend,
+            model: &triage.model,
+            prompt_version: &triage.prompt_version,
+            result: &value,
+            run_id,
+        },
+    )?;
+    Ok((true, true))
 }
 
 #[derive(Default)]
@@ -149,7 +151,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, stored: bool, in_ledger: bool, triage: &Triage) {
+    fn add(&mut self, (in_ledger, stored): (bool, bool), triage: &Triage) {
         if stored {
             self.stored += 1;
         }
@@ -176,24 +178,93 @@ impl Tally {
     }
 }
 
+/// Records that are already waiting are classified together and stored in one transaction
+/// (then written out), so a batch costs one commit; a slow trickle is handled one by one.
+const BATCH: usize = 256;
+
 fn run_embedded(args: &ClassifyArgs, ctx: &mut Ctx, engine: &Engine) -> Result<Outcome> {
+    let reader = RecordReader::new(&args.inputs);
+    if reader.reads_from_terminal() && !ctx.global.quiet {
+        eprintln!("mailroom classify: reading records from the terminal (pipe them in, or name files; Ctrl-D ends)");
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(4 * BATCH);
+    let inputs = args.inputs.clone();
+    std::thread::spawn(move || {
+        for item in RecordReader::new(&inputs) {
+            if tx.send(item).is_err() {
+                break;
+            }
+        }
+    });
     let progress = ctx.progress();
     progress.start(None, Unit::Messages);
+    let run_id = ctx.run_id();
+    let mut writer = RecordWriter::stdout(false);
     let mut scratch = Scratch::default();
     let mut tally = Tally::default();
-    run_stage(ctx, &args.inputs, false, |ctx, mut record| {
-        let ledger = ctx.ledger()?;
-        let in_ledger = ledger.has_message(&record.id)?;
-        let rules_ctx = engine.context(&record, Some(ledger))?;
-        let triage = engine.classify_embedded(&record, &rules_ctx, &mut scratch);
-        let stored = store(ctx, &record, &triage)?;
-        tally.add(stored, in_ledger, &triage);
-        record.triage = Some(triage);
-        progress.inc(1);
-        Ok(Emit::Records(vec![record]))
-    })?;
+    let (mut read, mut written, mut bad) = (0u64, 0u64, 0u64);
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut stop: Option<LinePos> = None;
+    while stop.is_none() {
+        let Ok(first) = rx.recv() else { break };
+        batch.clear();
+        batch.push(first);
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        // Bad lines are reported in order; with --strict the batch ends at the first one.
+        let mut records = Vec::with_capacity(batch.len());
+        for item in batch.drain(..) {
+            match item {
+                Ok((_, record)) => records.push(record),
+                Err(badline) => {
+                    bad += 1;
+                    ctx.error(&badline);
+                    if ctx.global.strict {
+                        stop = Some(badline.pos);
+                        break;
+                    }
+                }
+            }
+        }
+        read += records.len() as u64;
+        let done = ctx.ledger()?.write(|tx| {
+            let mut done = Vec::with_capacity(records.len());
+            for mut record in records {
+                let rules_ctx = engine.context(&record, Some(tx))?;
+                let triage = engine.classify_embedded(&record, &rules_ctx, &mut scratch);
+                let status = store(tx, &record, &triage, run_id)?;
+                tally.add(status, &triage);
+                record.triage = Some(triage);
+                done.push(record);
+            }
+            Ok(done)
+        })?;
+        for record in &done {
+            match writer.write(record) {
+                Ok(()) => written += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ctx.outcome()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        progress.inc(done.len() as u64);
+        match writer.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ctx.outcome()),
+            Err(e) => return Err(e.into()),
+            Ok(()) => {}
+        }
+    }
     progress.finish();
+    ctx.count("read", read);
+    ctx.count("written", written);
+    ctx.count("bad_lines", bad);
     tally.report(ctx);
+    if let Some(pos) = stop {
+        bail!("stopped at {pos} (--strict)");
+    }
     Ok(ctx.outcome())
 }
 
@@ -495,12 +566,12 @@ fn finish_slot(
             d
         }
     };
-    let ledger = ctx.ledger()?;
-    let in_ledger = ledger.has_message(&record.id)?;
-    let rules_ctx = engine.context(&record, Some(ledger))?;
-    let triage = engine.triage(&record, decision, &rules_ctx, scratch);
-    let stored = store(ctx, &record, &triage)?;
-    tally.add(stored, in_ledger, &triage);
+    let triage = ctx.ledger()?.write(|tx| {
+        let rules_ctx = engine.context(&record, Some(tx))?;
+        let triage = engine.triage(&record, decision, &rules_ctx, scratch);
+        tally.add(store(tx, &record, &triage, run_id)?, &triage);
+        Ok(triage)
+    })?;
     record.triage = Some(triage);
     Ok(Some(record))
 }

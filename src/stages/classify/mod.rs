@@ -21,7 +21,7 @@ pub mod training;
 use anyhow::{Context as _, Result};
 
 use crate::config::Config;
-use crate::ledger::Ledger;
+use crate::ledger::messages::count_from_sender;
 use crate::record::{Record, Triage};
 use embedded::{DEFAULT_MODEL, LinearModel};
 use lexicon::{Hit, Tag};
@@ -234,12 +234,13 @@ impl Engine {
         self.finish(record, d, ctx, s)
     }
 
-    /// The rules' context for a record: VIP, and earlier messages from the sender in the ledger.
-    pub fn context(&self, record: &Record, ledger: Option<&Ledger>) -> Result<Context> {
+    /// The rules' context for a record: VIP, and earlier messages from the sender in the ledger
+    /// (`conn`: the ledger's connection or an open transaction).
+    pub fn context(&self, record: &Record, conn: Option<&rusqlite::Connection>) -> Result<Context> {
         let sender = record.sender_address();
         let mut ctx =
             Context { prior_contacts: 0, repeat_days: self.settings.repeat_days, vip: rules::is_vip(sender, &self.settings.vip) };
-        if let (Some(ledger), false) = (ledger, sender.is_empty() || self.settings.repeat_days == 0) {
+        if let (Some(conn), false) = (conn, sender.is_empty() || self.settings.repeat_days == 0) {
             let until = record
                 .date
                 .as_deref()
@@ -248,7 +249,7 @@ impl Engine {
                 .unwrap_or_else(chrono::Utc::now);
             let since = until - chrono::Duration::days(self.settings.repeat_days as i64);
             let thread = record.thread.as_deref().or(record.in_reply_to.as_deref());
-            ctx.prior_contacts = ledger.messages_from_between(sender, since, until, &record.id, thread)?;
+            ctx.prior_contacts = count_from_sender(conn, sender, since, until, &record.id, thread)?;
         }
         Ok(ctx)
     }
