@@ -40,7 +40,11 @@ use crate::stages::progress::{Reporter, Unit};
 ///   mailroom fetch | mailroom filter | mailroom classify
 ///   mailroom export --since 2025-01-01 | mailroom classify --backend model -j 8 > triaged.jsonl
 ///   mailroom classify --train --labels reviewed.jsonl
+///
+/// Ctrl-C during a model batch stops reading, finishes the calls in flight and writes what is
+/// done; running the same command again resumes where it stopped.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ClassifyArgs {
     /// JSONL files to read [default: stdin]
     pub inputs: Vec<PathBuf>,
