@@ -5,6 +5,9 @@
 //! and, when whatlang is not sure, to a vote of very common function words in the languages
 //! support mail arrives in most. "en" is the last resort.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use whatlang::{Lang, Script};
 
 
@@ -119,13 +122,24 @@ const FUNCTION_WORDS: &[(&str, &[&str])] = &[
     ("nl", &["ik", "het", "niet", "mijn", "een", "van", "op", "voor", "bestelling", "waar", "bedankt", "graag", "heb", "wil"]),
 ];
 
+/// Each function word with a bit per language it belongs to.
+static WORD_LANGS: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
+    let mut m: HashMap<&'static str, u8> = HashMap::new();
+    for (i, (_, words)) in FUNCTION_WORDS.iter().enumerate() {
+        for w in *words {
+            *m.entry(*w).or_default() |= 1 << i;
+        }
+    }
+    m
+});
+
 /// Counts of frequent short words per language in normalized text (its first 120 words).
 fn function_word_votes(norm: &str) -> [u32; 7] {
     let mut scores = [0u32; 7];
-    for w in norm.split(' ').filter(|w| !w.is_empty()).take(120) {
-        for (i, (_, words)) in FUNCTION_WORDS.iter().enumerate() {
-            if words.contains(&w) {
-                scores[i] += 1;
+    for w in norm.split(' ').filter(|w| !w.is_empty() && w.len() <= 10).take(120) {
+        if let Some(&bits) = WORD_LANGS.get(w) {
+            for (i, s) in scores.iter_mut().enumerate() {
+                *s += ((bits >> i) & 1) as u32;
             }
         }
     }

@@ -41,6 +41,8 @@ pub enum Tag {
     Urgent,
     Repeat,
     Question,
+    /// Charged twice, a parcel delivered but never received: the customer is out of pocket.
+    Lost,
 }
 
 impl Tag {
@@ -71,6 +73,7 @@ impl Tag {
             Tag::Urgent => "urgent",
             Tag::Repeat => "repeated",
             Tag::Question => "question",
+            Tag::Lost => "money or goods lost",
         }
     }
 }
@@ -240,6 +243,13 @@ const LEXICON: &[(Tag, &[&str])] = &[
         "bereits geschrieben", "schon geschrieben", "mehrmals", "keine antwort", "deja ecrit", "plusieurs fois",
         "aucune reponse", "ya escribi", "varias veces", "sin respuesta", "ninguna respuesta", "好几次", "多次",
         "还没有回复", "没人回复", "没有回复",
+    ]),
+    (Lost, &[
+        "charged twice", "double charged", "charged me twice", "two charges", "duplicate charge", "duplicate payment",
+        "doppelt abgebucht", "zweimal abgebucht", "doppelt belastet", "debite deux fois", "preleve deux fois",
+        "deux prelevements", "cobrado dos veces", "dos cargos", "cobro duplicado", "扣了两次", "重复扣", "扣款两次",
+        "never received", "never arrived", "but not received", "lost parcel", "parcel is lost", "package is lost",
+        "nie angekommen", "nie erhalten", "jamais recu", "colis perdu", "nunca llego", "paquete perdido", "丢件", "丢了",
     ]),
     (Question, &[
         "how do", "how can", "how long", "can i", "could you tell", "do you", "is it", "what is", "which",

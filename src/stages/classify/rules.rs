@@ -142,11 +142,9 @@ pub fn judge(hits: &[Hit], norm: &str, raw: &str, category: &str, ctx: &Context)
         priority = 2;
         reasons.push(format!("priority: damaged, defective or wrong goods (\"{}\")", word(hits, Tag::Damaged, norm)));
     }
-    if let Some(w) = money_lost(norm) {
-        if priority > 2 {
-            priority = 2;
-            reasons.push(format!("priority: money taken wrongly (\"{w}\")"));
-        }
+    if has(hits, Tag::Lost) && priority > 2 {
+        priority = 2;
+        reasons.push(format!("priority: money or goods lost (\"{}\")", word(hits, Tag::Lost, norm)));
     }
     if ctx.prior_contacts > 0 {
         escalate = true;
@@ -184,18 +182,6 @@ fn cancels_an_order(hits: &[Hit], norm: &str) -> bool {
     let after = ceil_char(norm, (h.end + 30).min(norm.len()));
     let window = &norm[before..after];
     ORDER_WORDS.iter().any(|w| window.contains(w))
-}
-
-/// Charged twice, or a delivered-but-missing parcel: the customer is out of pocket.
-fn money_lost(norm: &str) -> Option<&'static str> {
-    const PHRASES: &[&str] = &[
-        " charged twice", " double charged", " charged me twice", " two charges", " duplicate charge", " duplicate payment",
-        " doppelt abgebucht", " zweimal abgebucht", " doppelt belastet", " debite deux fois", " preleve deux fois",
-        " deux prelevements", " cobrado dos veces", " dos cargos", " cobro duplicado", "扣了两次", "重复扣", "扣款两次",
-        " never received", " never arrived", " but not received", " lost parcel", " parcel is lost", " package is lost",
-        " nie angekommen", " nie erhalten", " jamais recu", " colis perdu", " nunca llego", " paquete perdido", "丢件", "丢了",
-    ];
-    PHRASES.iter().find(|p| norm.contains(*p)).map(|p| p.trim())
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {
