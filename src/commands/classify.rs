@@ -200,6 +200,8 @@ fn run_embedded(args: &ClassifyArgs, ctx: &mut Ctx, engine: &Engine) -> Result<O
             }
         }
     });
+    // A batch touches index pages all over a big ledger: keep them cached (32 MiB).
+    ctx.ledger()?.conn().pragma_update(None, "cache_size", -32768)?;
     let progress = ctx.progress();
     progress.start(None, Unit::Messages);
     let run_id = ctx.run_id();
