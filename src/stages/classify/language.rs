@@ -46,7 +46,10 @@ pub fn detect_normalized(subject: &str, body: &str, norm: &str) -> &'static str 
         if info.script() == Script::Latin {
             // Unsure and no function words: trust whatlang only for the big Latin languages,
             // and only half sure; a few bare words ("damaged item photo") stay English.
-            if let Some(code) = iso639_1(info.lang()).filter(|c| COMMON_LATIN.contains(c) && info.confidence() >= 0.5) {
+            let agrees = |c: &str| FUNCTION_WORDS.iter().position(|(l, _)| *l == c).is_some_and(|i| votes[i] > 0);
+            if let Some(code) =
+                iso639_1(info.lang()).filter(|c| COMMON_LATIN.contains(c) && (info.confidence() >= 0.5 || agrees(c)))
+            {
                 return code;
             }
         } else if let Some(code) = iso639_1(info.lang()) {
@@ -113,11 +116,23 @@ fn by_script(text: &str) -> Option<&'static str> {
 }
 
 const FUNCTION_WORDS: &[(&str, &[&str])] = &[
-    ("en", &["the", "is", "my", "i", "you", "and", "to", "have", "not", "where", "please", "order", "can", "it", "of", "a"]),
-    ("de", &["ich", "ist", "und", "nicht", "mein", "meine", "die", "der", "das", "bitte", "wo", "sie", "habe", "noch", "mit"]),
-    ("fr", &["je", "est", "et", "le", "la", "les", "ma", "mon", "pas", "vous", "ou", "mes", "une", "un", "commande", "merci"]),
-    ("es", &["el", "es", "y", "mi", "no", "por", "favor", "que", "la", "los", "pedido", "donde", "una", "un", "gracias", "tengo"]),
-    ("it", &["il", "non", "mio", "mia", "sono", "ho", "che", "per", "ordine", "grazie", "dove", "della"]),
+    ("en", &[
+        "the", "is", "my", "i", "you", "and", "to", "have", "not", "where", "please", "order", "can", "it", "of", "a",
+        "for", "this", "that", "with", "was", "are", "do", "does", "your", "we", "would", "when", "will", "thanks",
+    ]),
+    ("de", &[
+        "ich", "ist", "und", "nicht", "mein", "meine", "die", "der", "das", "bitte", "wo", "sie", "habe", "noch", "mit",
+        "ein", "eine", "zu", "auf", "fur", "den", "dem", "wie", "ihr", "ihre", "kann", "wird", "war", "hatte", "aus",
+    ]),
+    ("fr", &[
+        "je", "est", "et", "le", "la", "les", "ma", "mon", "pas", "vous", "ou", "mes", "une", "un", "commande", "merci",
+        "ce", "du", "des", "au", "avec", "pour", "sur", "elle", "il", "suis", "votre", "vos", "ai", "cette",
+    ]),
+    ("es", &[
+        "el", "es", "y", "mi", "no", "por", "favor", "que", "la", "los", "pedido", "donde", "una", "un", "gracias", "tengo",
+        "con", "para", "esta", "este", "mis", "su", "del", "al", "me", "las", "lo", "pero", "como", "cuando",
+    ]),
+    ("it", &["il", "non", "mio", "mia", "sono", "ho", "che", "per", "ordine", "grazie", "dove", "della", "di", "e", "un", "una"]),
     ("pt", &["o", "meu", "minha", "nao", "em", "do", "da", "com", "para", "pedido", "obrigado", "onde", "uma", "estou", "tenho", "ela", "voces"]),
     ("nl", &["ik", "het", "niet", "mijn", "een", "van", "op", "voor", "bestelling", "waar", "bedankt", "graag", "heb", "wil"]),
 ];
