@@ -31,19 +31,19 @@ complete -c mailroom -n "__fish_mailroom_needs_command" -s q -l quiet -d 'Only e
 complete -c mailroom -n "__fish_mailroom_needs_command" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_needs_command" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "fetch" -d 'Fetch new messages, store them once in the ledger, and print one record per new message'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "filter" -d 'Give each record a verdict (pass, spam, blank, test, autoreply, bounce, bulk, duplicate) with reasons. Passing records go to stdout; the rest are kept in the ledger, where they can be rescued'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "classify" -d 'Add a `triage` object to each record: category, priority P1-P4, sentiment, language, confidence, escalation with reasons, and extracted entities (order ids, tracking numbers, e-mail addresses, phone numbers).'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in.'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "notify" -d 'Post one message per record to the configured webhooks (Slack, WeCom, Feishu/Lark, DingTalk, generic JSON) with a link to its review page. Records pass through unchanged'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "review" -d 'Review pending drafts: interactive on a terminal, scriptable sub-actions, or a web page (`review serve`)'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "digest" -d 'Counts and samples over a window: new, pending, sent, handled, rejected, failed, filter verdicts, categories, response times, high-urgency samples'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "heartbeat" -d 'Check the ledger for silence and failures; exit 1 while alerting'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "export" -d 'Print messages from the ledger as records, with their current filter, triage and draft results, for reclassification and jq'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process, from config (for one timer)'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "cases" -d 'List and show service cases'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "init" -d 'Write a commented starter config (to --config, MAILROOM_CONFIG or the XDG default) and create the ledger'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "fetch" -d 'New messages from IMAP or from mbox / Maildir / .eml files, stored once'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "filter" -d 'Drop spam, blank, test, auto-reply, bounce and bulk mail; pass customers'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "classify" -d 'Category, priority, sentiment, language and escalation for each record'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "draft" -d 'English reply drafts with a missing-information checklist and a risk level'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "notify" -d 'Post each record to the team\'s group chat with a review link'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "review" -d 'Approve, edit, reject or mark drafts handled (terminal, scripts or web page)'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "send" -d 'Send approved drafts over SMTP, threaded, exactly once'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "digest" -d 'The manager\'s summary of a day or any window'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "heartbeat" -d 'Alert when the chain goes quiet or keeps failing; exit 1 while alerting'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "export" -d 'Messages from the ledger as records, for reclassification and jq'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process (for one timer)'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "cases" -d 'Service cases: threads with an owner, a waiting state and a next step'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "init" -d 'Write a commented starter config and create the ledger'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "generate"
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l mbox -d 'Import an mbox file (mboxo or mboxrd; `-` for stdin); repeatable' -r -F
@@ -51,11 +51,13 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l maildir -d '
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l eml -d 'Import single RFC 822 message files (`-` for stdin)' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l account -d 'Only these configured accounts [default: all]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l mailbox -d 'Only these mailboxes [default: the account\'s `mailboxes`]' -r
-complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l since -d 'Backfill: also fetch messages since DATE (YYYY-MM-DD) that are older than the sync state' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l since -d 'Backfill: also fetch messages since DATE (YYYY-MM-DD) that are older than the sync state. On a mailbox\'s first fetch, start at DATE instead of fetching the whole mailbox' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l idle-renew -d 'With --idle: re-issue IDLE after SECS without news. Servers log idle clients out after 30 minutes; lower it where a NAT router or firewall drops quiet connections sooner' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l max-parse-bytes -d 'Parse at most this many bytes of a message; larger ones are stored whole and flagged `huge`' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l idle -d 'Stay connected (IMAP IDLE) and emit records as mail arrives'
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l idle -d 'Stay connected (IMAP IDLE) and emit each record as mail arrives, flushed at once; reconnects with backoff after a drop; SIGTERM or Ctrl-C ends it cleanly (exit 0)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l mark-seen -d 'Mark fetched messages as read on the server (\\Seen); by default nothing is changed there'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
@@ -96,43 +98,170 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s q -l quiet -
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l webhook -d 'Only the webhook named NAME (repeatable)' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l force -d 'Post again to webhooks that already have this message'
+complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l batch -d 'One message per webhook listing all records of this run, instead of one per record (records still pass through as they are read; the post happens at the end)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand notify" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand review" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand review" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review" -s q -l quiet -d 'Only errors on stderr, no progress'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review" -s h -l help -d 'Print help'
-complete -c mailroom -n "__fish_mailroom_using_subcommand review" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "list" -d 'List drafts waiting for review, most urgent first (priority, then age)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "show" -d 'Show one draft: the message, the draft, its checklist, reasons and history'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "approve" -d 'Approve drafts; they are sent at once or queued, per policy.approve_sends'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "edit" -d 'Replace a draft\'s text, from a file, stdin (-) or $EDITOR'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "reject" -d 'Reject drafts (nobody sends them); a reason is required'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "handle" -d 'Mark messages handled (answered some other way)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "recategorize" -d 'Give a message another category (recorded as a training label for classify)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "link" -d 'Print signed links to the review page (for a message, or the listing)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "serve" -d 'Serve the review web page'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and not __fish_seen_subcommand_from list show approve edit reject handle recategorize link serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -l state -d 'Drafts in this state (repeatable) [default: pending]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -l all -d 'Drafts in every state'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -l json -d 'JSON lines instead of a table (the default when stdout is not a terminal)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from show" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from show" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from show" -l json -d 'The full detail as one JSON object (the default when stdout is not a terminal)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from show" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from approve" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from approve" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from approve" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from approve" -l queue -d 'Only approve: leave the draft for the send timer even when policy.approve_sends = "now"'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from approve" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from approve" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from approve" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from approve" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from approve" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from edit" -l body-file -d 'Take the new reply text from FILE (- for stdin) instead of opening $EDITOR' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from edit" -l subject -d 'A new subject line' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from edit" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from edit" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from edit" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from edit" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from edit" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from reject" -l reason -d 'Why (required: it is how the drafts get better)' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from reject" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from reject" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from reject" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from reject" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from reject" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from reject" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from reject" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from reject" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from handle" -l note -d 'How it was handled, e.g. "answered by phone"' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from handle" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from handle" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from handle" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from handle" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from handle" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from handle" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from handle" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from handle" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from recategorize" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from recategorize" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from recategorize" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from recategorize" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from recategorize" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from recategorize" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from recategorize" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from recategorize" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -l ttl -d 'Hours the link stays valid [default: review.link_ttl_hours]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -l listing -d 'The link to the listing of all pending drafts instead'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from link" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from serve" -l listen -d 'Address to listen on [default: review.listen, 127.0.0.1:8025]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from serve" -l as -d 'Name recorded as the reviewer [default: $MAILROOM_USER or $USER]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from serve" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from serve" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from serve" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from serve" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from serve" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from serve" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "list" -d 'List drafts waiting for review, most urgent first (priority, then age)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one draft: the message, the draft, its checklist, reasons and history'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "approve" -d 'Approve drafts; they are sent at once or queued, per policy.approve_sends'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Replace a draft\'s text, from a file, stdin (-) or $EDITOR'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "reject" -d 'Reject drafts (nobody sends them); a reason is required'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "handle" -d 'Mark messages handled (answered some other way)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "recategorize" -d 'Give a message another category (recorded as a training label for classify)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "link" -d 'Print signed links to the review page (for a message, or the listing)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Serve the review web page'
+complete -c mailroom -n "__fish_mailroom_using_subcommand review; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l max -d 'Send at most N drafts this run, e.g. `--max 10`' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l rate -d 'SMTP transactions per minute, e.g. `--rate 10`; 0 = no limit [default: policy.rate_per_minute]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l draft -d 'Only this draft (repeatable); sent now even if a retry is scheduled later' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l account -d 'Send from this account when a message\'s own account has no SMTP (file imports), e.g. `--account support`' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l dry-run -d 'Print the exact messages instead of sending them'
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l dry-run -d 'Print each message (RFC 822, the `raw` key of each line; as plain text on a terminal) instead of sending it; changes nothing in the ledger'
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l auto -d 'Also send pending drafts that the auto-send policy allows (low risk, category in policy.categories, confidence ≥ policy.min_confidence, within policy.daily_cap), as actor `policy`; stops while policy.auto_send = false or policy.pause_file exists'
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand send" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l since -d 'Window ending now, e.g. 24h, 7d' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l since -d 'Start of the window: a duration back from --until (24h, 7d, 90m) or a local date (YYYY-MM-DD) or RFC 3339 time [default: 24h]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l until -d 'End of the window: a local date (YYYY-MM-DD, meaning its midnight) or RFC 3339 time [default: now]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l date -d 'One calendar day in the team\'s time zone, compared with the day before, e.g. 2026-11-20' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l format -d 'Output format [default: table on a terminal, json otherwise]' -r -f -a "table\t''
+json\t''
+markdown\t''
+html\t''"
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l deliver -d 'Where the digest goes: stdout, the [notify] webhooks (a short text), or e-mail (HTML with a Markdown text part) through an account\'s SMTP settings' -r -f -a "stdout\t''
+notify\t''
+email\t''"
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l to -d 'Recipient of --deliver email; repeatable' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l account -d 'Account whose SMTP settings send --deliver email [default: the only account with smtp]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l samples -d 'How many high-urgency messages (P1, P2, escalated) to list' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l json -d 'The same as --format json'
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand digest" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l max-idle -d 'Alert when no triage happened for this long while mail arrives, e.g. 2h' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l max-idle -d 'Alert when no triage happened for this long while mail waits, e.g. 2h, 90m [default: [heartbeat] max_idle, 2h]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l json -d 'Print the status object as JSON on stdout (for monitoring systems)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand heartbeat" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l since -d 'Messages dated on or after DATE (YYYY-MM-DD or RFC 3339)' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l until -d 'Messages dated before DATE' -r
@@ -224,21 +353,30 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_s
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "fetch" -d 'Fetch new messages, store them once in the ledger, and print one record per new message'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "filter" -d 'Give each record a verdict (pass, spam, blank, test, autoreply, bounce, bulk, duplicate) with reasons. Passing records go to stdout; the rest are kept in the ledger, where they can be rescued'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "classify" -d 'Add a `triage` object to each record: category, priority P1-P4, sentiment, language, confidence, escalation with reasons, and extracted entities (order ids, tracking numbers, e-mail addresses, phone numbers).'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in.'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "notify" -d 'Post one message per record to the configured webhooks (Slack, WeCom, Feishu/Lark, DingTalk, generic JSON) with a link to its review page. Records pass through unchanged'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "review" -d 'Review pending drafts: interactive on a terminal, scriptable sub-actions, or a web page (`review serve`)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "digest" -d 'Counts and samples over a window: new, pending, sent, handled, rejected, failed, filter verdicts, categories, response times, high-urgency samples'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "heartbeat" -d 'Check the ledger for silence and failures; exit 1 while alerting'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "export" -d 'Print messages from the ledger as records, with their current filter, triage and draft results, for reclassification and jq'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process, from config (for one timer)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "cases" -d 'List and show service cases'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "init" -d 'Write a commented starter config (to --config, MAILROOM_CONFIG or the XDG default) and create the ledger'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "fetch" -d 'New messages from IMAP or from mbox / Maildir / .eml files, stored once'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "filter" -d 'Drop spam, blank, test, auto-reply, bounce and bulk mail; pass customers'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "classify" -d 'Category, priority, sentiment, language and escalation for each record'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "draft" -d 'English reply drafts with a missing-information checklist and a risk level'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "notify" -d 'Post each record to the team\'s group chat with a review link'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "review" -d 'Approve, edit, reject or mark drafts handled (terminal, scripts or web page)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "send" -d 'Send approved drafts over SMTP, threaded, exactly once'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "digest" -d 'The manager\'s summary of a day or any window'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "heartbeat" -d 'Alert when the chain goes quiet or keeps failing; exit 1 while alerting'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "export" -d 'Messages from the ledger as records, for reclassification and jq'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process (for one timer)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "cases" -d 'Service cases: threads with an owner, a waiting state and a next step'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "init" -d 'Write a commented starter config and create the ledger'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "generate"
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "list" -d 'List drafts waiting for review, most urgent first (priority, then age)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "show" -d 'Show one draft: the message, the draft, its checklist, reasons and history'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "approve" -d 'Approve drafts; they are sent at once or queued, per policy.approve_sends'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "edit" -d 'Replace a draft\'s text, from a file, stdin (-) or $EDITOR'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "reject" -d 'Reject drafts (nobody sends them); a reason is required'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "handle" -d 'Mark messages handled (answered some other way)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "recategorize" -d 'Give a message another category (recorded as a training label for classify)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "link" -d 'Print signed links to the review page (for a message, or the listing)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "serve" -d 'Serve the review web page'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'bash, zsh and fish completions'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'

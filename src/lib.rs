@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod logging;
 pub mod mail;
 pub mod model;
+pub mod notify;
 pub mod output;
 pub mod record;
 pub mod secret;

@@ -83,6 +83,20 @@ pub struct SmtpConfig {
     pub tls_verify: bool,
     /// `Support <support@example.com>`
     pub from: String,
+    /// After a send, APPEND the exact message to `imap.sent_mailbox` (for providers that do
+    /// not file submitted mail by themselves; Gmail and Microsoft 365 do, so leave it off there).
+    #[serde(default)]
+    pub append_sent: bool,
+    /// After a send, set `\Answered` on the original message (needs `imap`).
+    #[serde(default)]
+    pub mark_answered: bool,
+    /// Also deliver every reply to the From address (not written into the message): a copy the
+    /// server files in the same SMTP transaction, which is what proves an interrupted send.
+    #[serde(default)]
+    pub bcc_self: bool,
+    /// Seconds to wait for each SMTP reply.
+    #[serde(default = "smtp_timeout")]
+    pub timeout_secs: u64,
 }
 
 fn yes() -> bool {
@@ -90,6 +104,9 @@ fn yes() -> bool {
 }
 fn inbox() -> Vec<String> {
     vec!["INBOX".into()]
+}
+fn smtp_timeout() -> u64 {
+    60
 }
 fn starttls() -> TlsMode {
     TlsMode::Starttls
@@ -119,6 +136,17 @@ impl AccountConfig {
                 return Err(ConfigError::new(format!(
                     "account \"{name}\": smtp tls = \"none\" is only allowed on loopback, not {}",
                     smtp.host
+                )));
+            }
+            let sent_mailbox = self.imap.as_ref().and_then(|i| i.sent_mailbox.as_ref());
+            if smtp.append_sent && sent_mailbox.is_none() {
+                return Err(ConfigError::new(format!(
+                    "account \"{name}\": smtp append_sent = true needs imap.sent_mailbox (e.g. \"Sent\")"
+                )));
+            }
+            if smtp.mark_answered && self.imap.is_none() {
+                return Err(ConfigError::new(format!(
+                    "account \"{name}\": smtp mark_answered = true needs an imap table"
                 )));
             }
         }

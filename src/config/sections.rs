@@ -198,6 +198,11 @@ pub struct PolicyConfig {
     pub rate_per_minute: u32,
     /// Attempts for temporary failures before a draft is `failed`.
     pub max_attempts: u32,
+    /// Wait before the first retry of a temporary failure; doubles with each attempt (max 6 h).
+    pub retry_backoff_secs: u64,
+    /// A send interrupted after the message went out is looked up in the Sent folder only after
+    /// this many seconds (the copy may still be on its way); until then it stays `sending`.
+    pub reconcile_after_secs: u64,
     /// "now": Approve & send on the review page sends at once; "queue": the send timer does.
     pub approve_sends: String,
 }
@@ -212,16 +217,30 @@ impl Default for PolicyConfig {
             pause_file: None,
             rate_per_minute: 30,
             max_attempts: 5,
+            retry_backoff_secs: 60,
+            reconcile_after_secs: 300,
             approve_sends: "now".into(),
         }
     }
 }
 
 /// `[notify]`: group-chat webhooks.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NotifyConfig {
     pub webhooks: Vec<WebhookConfig>,
+    /// Seconds one POST may take.
+    pub timeout_secs: u64,
+    /// Attempts per post, the first included (retries on network errors, 429 and 5xx).
+    pub attempts: u32,
+    /// Wait before the first retry, doubled for each further one.
+    pub retry_delay_ms: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig { webhooks: Vec::new(), timeout_secs: 10, attempts: 3, retry_delay_ms: 500 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -240,11 +259,18 @@ pub struct WebhookConfig {
     /// Only these priorities (empty: all).
     #[serde(default)]
     pub priorities: Vec<String>,
+    /// Feishu / DingTalk "signature" secret (the bot's security setting), by env or command.
+    pub secret_env: Option<String>,
+    pub secret_command: Option<String>,
 }
 
 impl WebhookConfig {
     pub fn url_source(&self) -> SecretSource {
         SecretSource { env: self.url_env.clone(), command: self.url_command.clone(), plain: self.url.clone() }
+    }
+
+    pub fn secret_source(&self) -> SecretSource {
+        SecretSource { env: self.secret_env.clone(), command: self.secret_command.clone(), plain: None }
     }
 }
 

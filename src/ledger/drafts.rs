@@ -175,7 +175,9 @@ pub fn transition(
     if !current.state.can_become(to) {
         bail!("draft {id} is {}, it cannot become {}", current.state.as_str(), to.as_str());
     }
-    let human_decision = matches!(to, DraftState::Approved | DraftState::Rejected | DraftState::Handled);
+    // A temporary send failure returns a draft to `approved`: that is not a new decision.
+    let human_decision = matches!(to, DraftState::Approved | DraftState::Rejected | DraftState::Handled)
+        && current.state != DraftState::Sending;
     let t = now();
     let n = conn.execute(
         "UPDATE drafts SET state = ?3, updated_at = ?4, \

@@ -7,7 +7,11 @@ use anyhow::{Context, Result};
 use rusqlite::Connection;
 
 /// (name, SQL) in the order they apply.
-pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("migrations/0001_init.sql")),
+    ("0060_send_outbox", include_str!("migrations/0060_send_outbox.sql")),
+    ("0070_report_indexes", include_str!("migrations/0070_report_indexes.sql")),
+];
 
 pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {
     conn.execute_batch(

@@ -11,6 +11,7 @@ pub mod labels;
 pub mod messages;
 pub mod migrations;
 pub mod model_cache;
+pub mod outbox;
 pub mod results;
 pub mod runs;
 pub mod sync;

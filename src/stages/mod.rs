@@ -4,7 +4,15 @@
 //! never parses flags and never draws progress itself (it reports through `progress::Reporter`).
 
 pub mod classify;
+pub mod digest;
 pub mod draft;
+pub mod duration;
 pub mod entities;
+pub mod fetch;
+pub mod health;
 pub mod ingest;
+pub mod notify;
 pub mod progress;
+pub mod review;
+pub mod send;
+mod sql;

@@ -2,6 +2,8 @@
 //! bundled examples and the shared development data.
 #![allow(dead_code)]
 
+pub mod servers;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

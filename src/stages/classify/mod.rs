@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::ledger::messages::count_from_sender;
 use crate::record::{Record, Triage};
 use embedded::{DEFAULT_MODEL, LinearModel};
-use lexicon::{Hit, Tag};
+use lexicon::Tag;
 use rules::{Context, Sentiment};
 use taxonomy::{OTHER, Taxonomy};
 use text::FeatureBuf;
@@ -291,13 +291,6 @@ fn tag_points_to(tag: Tag, category: &str) -> bool {
             | (Tag::Account, "account")
             | (Tag::Contact | Tag::Newsletter | Tag::Review, "other")
     )
-}
-
-/// Hits of a text, for callers outside this module (the LLM prompt's hints, tests).
-pub fn hits_of(subject: &str, body: &str) -> (String, Vec<Hit>) {
-    let mut f = FeatureBuf::default();
-    f.extract(subject, body);
-    (f.norm, f.tags)
 }
 
 #[cfg(test)]

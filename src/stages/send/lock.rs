@@ -1,0 +1,74 @@
+//! The send lock: an advisory `flock` on `<ledger>.send-lock`, held from the claim of a draft
+//! until its outcome is in the ledger.
+//!
+//! It is what makes "a draft found in `sending`" mean "its sender died": whoever holds the lock
+//! knows that no live process is in the middle of a transaction. The kernel drops the lock
+//! when a process dies, `kill -9` included, so it never needs cleaning up.
+
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+pub struct SendLock {
+    _file: Option<File>,
+}
+
+pub fn lock_path(ledger: &Path) -> PathBuf {
+    let mut name = ledger.as_os_str().to_os_string();
+    name.push(".send-lock");
+    PathBuf::from(name)
+}
+
+impl SendLock {
+    /// Waits up to `wait` for the lock. An in-memory ledger (unit tests) needs none.
+    pub async fn acquire(ledger: &Path, wait: Duration) -> Result<SendLock> {
+        if ledger.as_os_str() == ":memory:" {
+            return Ok(SendLock { _file: None });
+        }
+        let path = lock_path(ledger);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open the send lock {}", path.display()))?;
+        let started = Instant::now();
+        loop {
+            // SAFETY: flock on a file descriptor we own; no memory is shared.
+            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if rc == 0 {
+                return Ok(SendLock { _file: Some(file) });
+            }
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                return Err(err).with_context(|| format!("cannot lock {}", path.display()));
+            }
+            if started.elapsed() >= wait {
+                bail!(
+                    "another `mailroom send` has held {} for over {} s; try again later",
+                    path.display(),
+                    wait.as_secs()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_holder_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = dir.path().join("l.sqlite");
+        let first = SendLock::acquire(&ledger, Duration::ZERO).await.unwrap();
+        assert!(SendLock::acquire(&ledger, Duration::from_millis(120)).await.is_err());
+        drop(first);
+        assert!(SendLock::acquire(&ledger, Duration::ZERO).await.is_ok());
+    }
+}
