@@ -16,15 +16,13 @@ use crate::config::Config;
 use crate::error::{ConfigError, Outcome, UsageError};
 use crate::jsonl::{LinePos, RecordReader, RecordWriter};
 use crate::ledger::Event;
-use crate::ledger::messages::message_exists;
-use crate::ledger::results::{NewResult, Stage, add_result, current_result_json};
 use crate::model::{Client, ModelError};
 use crate::record::{Record, Triage};
 use crate::stages::classify::embedded::{DEFAULT_MODEL, LinearModel};
 use crate::stages::classify::llm::{self, Answer, Format, Prompt};
 use crate::stages::classify::taxonomy::Taxonomy;
 use crate::stages::classify::training::{self, Example};
-use crate::stages::classify::{Engine, Scratch, Settings};
+use crate::stages::classify::{Engine, Scratch, Settings, store_triage};
 use crate::stages::progress::{Reporter, Unit};
 
 /// Add a `triage` object to each record: category, priority P1-P4, sentiment, language,
@@ -115,33 +113,6 @@ pub async fn run(args: ClassifyArgs, ctx: &mut Ctx) -> Result<Outcome> {
         )
         .into()),
     }
-}
-
-/// Stores `triage` as the message's current triage unless it already is; returns
-/// (in the ledger, stored). Records that are not in the ledger are classified, not stored.
-fn store(conn: &rusqlite::Connection, record: &Record, triage: &Triage, run_id: Option<i64>) -> Result<(bool, bool)> {
-    if !message_exists(conn, &record.id)? {
-        return Ok((false, false));
-    }
-    let value = serde_json::to_value(triage)?;
-    // Same serializer, same key order: comparing the text is comparing the result.
-    if current_result_json(conn, &record.id, Stage::Triage)?.as_deref() == Some(value.to_string().as_str()) {
-        return Ok((true, false));
-    }
-    add_result(
-        conn,
-        &NewResult {
-            message: &record.id,
-            stage: Stage::Triage,
-            summary: &triage.category,
-            backend: &triage.backend,
-            model: &triage.model,
-            prompt_version: &triage.prompt_version,
-            result: &value,
-            run_id,
-        },
-    )?;
-    Ok((true, true))
 }
 
 #[derive(Default)]
@@ -242,7 +213,7 @@ fn run_embedded(args: &ClassifyArgs, ctx: &mut Ctx, engine: &Engine) -> Result<O
             for mut record in records {
                 let rules_ctx = engine.context(&record, Some(tx))?;
                 let triage = engine.classify_embedded(&record, &rules_ctx, &mut scratch);
-                let status = store(tx, &record, &triage, run_id)?;
+                let status = store_triage(tx, &record, &triage, run_id)?;
                 tally.add(status, &triage);
                 record.triage = Some(triage);
                 done.push(record);
@@ -575,7 +546,7 @@ fn finish_slot(
     let triage = ctx.ledger()?.write(|tx| {
         let rules_ctx = engine.context(&record, Some(tx))?;
         let triage = engine.triage(&record, decision, &rules_ctx, scratch);
-        tally.add(store(tx, &record, &triage, run_id)?, &triage);
+        tally.add(store_triage(tx, &record, &triage, run_id)?, &triage);
         Ok(triage)
     })?;
     record.triage = Some(triage);

@@ -21,7 +21,8 @@ pub mod training;
 use anyhow::{Context as _, Result};
 
 use crate::config::Config;
-use crate::ledger::messages::count_from_sender;
+use crate::ledger::messages::{count_from_sender, message_exists};
+use crate::ledger::results::{NewResult, Stage, add_result, current_result_json};
 use crate::record::{Record, Triage};
 use embedded::{DEFAULT_MODEL, LinearModel};
 use lexicon::Tag;
@@ -261,6 +262,33 @@ fn entities_of(subject: &str, body: &str) -> crate::record::Entities {
     const MAX_CHARS: usize = 6000;
     let cut = body.char_indices().nth(MAX_CHARS).map(|(i, _)| i).unwrap_or(body.len());
     crate::stages::entities::extract(&format!("{subject}\n{}", &body[..cut]))
+}
+
+/// Stores `triage` as the message's current triage unless it already is; returns
+/// (in the ledger, stored). Records that are not in the ledger are classified, not stored.
+pub fn store_triage(conn: &rusqlite::Connection, record: &Record, triage: &Triage, run_id: Option<i64>) -> Result<(bool, bool)> {
+    if !message_exists(conn, &record.id)? {
+        return Ok((false, false));
+    }
+    let value = serde_json::to_value(triage)?;
+    // Same serializer, same key order: comparing the text is comparing the result.
+    if current_result_json(conn, &record.id, Stage::Triage)?.as_deref() == Some(value.to_string().as_str()) {
+        return Ok((true, false));
+    }
+    add_result(
+        conn,
+        &NewResult {
+            message: &record.id,
+            stage: Stage::Triage,
+            summary: &triage.category,
+            backend: &triage.backend,
+            model: &triage.model,
+            prompt_version: &triage.prompt_version,
+            result: &value,
+            run_id,
+        },
+    )?;
+    Ok((true, true))
 }
 
 fn severity(s: Sentiment) -> u8 {
