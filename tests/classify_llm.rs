@@ -248,3 +248,34 @@ fn an_interrupted_batch_resumes_without_paying_twice() {
     assert_eq!(jsonl(&rest.stdout).len(), 40);
     assert_eq!(mock.calls(), 40, "every message was paid for exactly once over both runs");
 }
+
+#[test]
+fn model_results_are_stored_as_versions_with_model_and_prompt_version() {
+    let mock = Mock::start(KEY, Duration::ZERO, vec![]);
+    let env = env_for(&mock, "");
+    let eml = env.path().join("m.eml");
+    std::fs::write(
+        &eml,
+        "From: ann@customer.example\r\nTo: support@shop.example\r\nSubject: Refund please\r\nDate: Mon, 02 Nov 2026 09:00:00 +0000\r\nMessage-ID: <r1@customer.example>\r\n\r\nI want a refund for order #44120. cat=refund\r\n",
+    )
+    .unwrap();
+    let fetched = run(&env, &["fetch", "--eml", eml.to_str().unwrap()], b"", KEY);
+    assert!(fetched.status.success(), "{}", stderr(&fetched));
+    let out = run(&env, &["classify"], &fetched.stdout, KEY);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let db = env.db();
+    let (backend, model, version, summary): (String, String, String, String) = db
+        .query_row("SELECT backend, model, prompt_version, summary FROM stage_results WHERE stage = 'triage'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap();
+    assert_eq!((backend.as_str(), model.as_str(), summary.as_str()), ("model", "mock-4o", "refund"));
+    assert!(version.starts_with("classify-v1+"));
+    let event_message: String = db.query_row("SELECT message FROM events WHERE kind = 'model.call'", [], |r| r.get(0)).unwrap();
+    assert_eq!(event_message, jsonl(&fetched.stdout)[0]["id"].as_str().unwrap());
+    // The embedded backend on the same message adds a second version; the latest is current.
+    let embedded = run(&env, &["classify", "--backend", "embedded"], &fetched.stdout, KEY);
+    assert!(embedded.status.success());
+    assert_eq!(env.count("SELECT COUNT(*) FROM stage_results WHERE stage = 'triage'"), 2);
+    assert_eq!(jsonl(&embedded.stdout)[0]["triage"]["backend"], "embedded");
+}
