@@ -61,6 +61,12 @@ _mailroom() {
             mailroom,send)
                 cmd="mailroom__subcmd__send"
                 ;;
+            mailroom__subcmd__generate,classify-eval)
+                cmd="mailroom__subcmd__generate__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__generate,classify-model)
+                cmd="mailroom__subcmd__generate__subcmd__classify__subcmd__model"
+                ;;
             mailroom__subcmd__generate,completions)
                 cmd="mailroom__subcmd__generate__subcmd__completions"
                 ;;
@@ -75,6 +81,12 @@ _mailroom() {
                 ;;
             mailroom__subcmd__generate,spam-model)
                 cmd="mailroom__subcmd__generate__subcmd__spam__subcmd__model"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,classify-eval)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,classify-model)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__model"
                 ;;
             mailroom__subcmd__generate__subcmd__help,completions)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__completions"
@@ -135,6 +147,12 @@ _mailroom() {
                 ;;
             mailroom__subcmd__help,send)
                 cmd="mailroom__subcmd__help__subcmd__send"
+                ;;
+            mailroom__subcmd__help__subcmd__generate,classify-eval)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__help__subcmd__generate,classify-model)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__model"
                 ;;
             mailroom__subcmd__help__subcmd__generate,completions)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__completions"
@@ -286,7 +304,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__classify)
-            opts="-j -v -q -h -V --jobs --config --ledger --verbose --quiet --strict --help --version"
+            opts="-j -v -q -h -V --jobs --backend --force --train --labels --output --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -297,6 +315,18 @@ _mailroom() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "embedded model" -- "${cur}"))
+                    return 0
+                    ;;
+                --labels)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -550,12 +580,72 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__generate)
-            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions spam-model filter-eval help"
+            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions spam-model filter-eval classify-model classify-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__classify__subcmd__eval)
+            opts="-v -q -h -V --intents --model --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --intents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__classify__subcmd__model)
+            opts="-v -q -h -V --intents --out --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --intents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -628,8 +718,36 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__generate__subcmd__help)
-            opts="man completions spam-model filter-eval help"
+            opts="man completions spam-model filter-eval classify-model classify-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -906,8 +1024,36 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__help__subcmd__generate)
-            opts="man completions spam-model filter-eval"
+            opts="man completions spam-model filter-eval classify-model classify-eval"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1690,12 +1836,28 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__run)
-            opts="-v -q -h -V --idle --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --idle --mbox --maildir --eml --account --no-notify --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --mbox)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maildir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --eml)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -412,6 +412,18 @@ pub fn import_files_with(
     Ok(())
 }
 
+/// Writes records; returns true when the reader closed the pipe.
+fn emit(writer: &mut RecordWriter, records: Vec<crate::record::Record>) -> Result<bool> {
+    for r in &records {
+        match writer.write(r) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(true),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(false)
+}
+
 /// Hands records over; returns true when the receiver wants no more.
 fn hand_over(emit: &mut dyn FnMut(crate::record::Record) -> bool, records: Vec<crate::record::Record>) -> bool {
     records.into_iter().any(|r| !emit(r))

@@ -7,8 +7,10 @@
 pub mod drafts;
 pub mod events;
 pub mod kv;
+pub mod labels;
 pub mod messages;
 pub mod migrations;
+pub mod model_cache;
 pub mod outbox;
 pub mod results;
 pub mod runs;

@@ -3,6 +3,7 @@
 //! A stage takes values (records, config, a ledger) and returns values; it never prints,
 //! never parses flags and never draws progress itself (it reports through `progress::Reporter`).
 
+pub mod classify;
 pub mod digest;
 pub mod draft;
 pub mod duration;
