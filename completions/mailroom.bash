@@ -70,11 +70,17 @@ _mailroom() {
             mailroom__subcmd__generate,completions)
                 cmd="mailroom__subcmd__generate__subcmd__completions"
                 ;;
+            mailroom__subcmd__generate,filter-eval)
+                cmd="mailroom__subcmd__generate__subcmd__filter__subcmd__eval"
+                ;;
             mailroom__subcmd__generate,help)
                 cmd="mailroom__subcmd__generate__subcmd__help"
                 ;;
             mailroom__subcmd__generate,man)
                 cmd="mailroom__subcmd__generate__subcmd__man"
+                ;;
+            mailroom__subcmd__generate,spam-model)
+                cmd="mailroom__subcmd__generate__subcmd__spam__subcmd__model"
                 ;;
             mailroom__subcmd__generate__subcmd__help,classify-eval)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__eval"
@@ -85,11 +91,17 @@ _mailroom() {
             mailroom__subcmd__generate__subcmd__help,completions)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__completions"
                 ;;
+            mailroom__subcmd__generate__subcmd__help,filter-eval)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__filter__subcmd__eval"
+                ;;
             mailroom__subcmd__generate__subcmd__help,help)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__help"
                 ;;
             mailroom__subcmd__generate__subcmd__help,man)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__man"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,spam-model)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__spam__subcmd__model"
                 ;;
             mailroom__subcmd__help,cases)
                 cmd="mailroom__subcmd__help__subcmd__cases"
@@ -145,8 +157,14 @@ _mailroom() {
             mailroom__subcmd__help__subcmd__generate,completions)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__completions"
                 ;;
+            mailroom__subcmd__help__subcmd__generate,filter-eval)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__filter__subcmd__eval"
+                ;;
             mailroom__subcmd__help__subcmd__generate,man)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__man"
+                ;;
+            mailroom__subcmd__help__subcmd__generate,spam-model)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__spam__subcmd__model"
                 ;;
             mailroom__subcmd__help__subcmd__review,approve)
                 cmd="mailroom__subcmd__help__subcmd__review__subcmd__approve"
@@ -524,13 +542,25 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__filter)
-            opts="-v -q -h -V --all --rejected --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --all --rejected --rescue --confirm --mark-spam --train --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --rejected)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rescue)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --confirm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mark-spam)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -550,7 +580,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__generate)
-            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions classify-model classify-eval help"
+            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions spam-model filter-eval classify-model classify-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -657,8 +687,38 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__generate__subcmd__filter__subcmd__eval)
+            opts="-v -q -h -V --data --json --show-errors --threshold --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__generate__subcmd__help)
-            opts="man completions classify-model classify-eval help"
+            opts="man completions spam-model filter-eval classify-model classify-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -713,6 +773,20 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__filter__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__generate__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -741,6 +815,20 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__spam__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__generate__subcmd__man)
             opts="-v -q -h -V --dir --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -749,6 +837,36 @@ _mailroom() {
             fi
             case "${prev}" in
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__spam__subcmd__model)
+            opts="-v -q -h -V --data --out --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -906,7 +1024,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__help__subcmd__generate)
-            opts="man completions classify-model classify-eval"
+            opts="man completions spam-model filter-eval classify-model classify-eval"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -961,7 +1079,35 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__filter__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__help__subcmd__generate__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__spam__subcmd__model)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1690,12 +1836,28 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__run)
-            opts="-v -q -h -V --idle --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --idle --mbox --maildir --eml --account --no-notify --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --mbox)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maildir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --eml)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

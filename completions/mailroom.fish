@@ -63,14 +63,18 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -s q -l quiet -
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l rejected -d 'Also write the rejected records to FILE' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l rejected -d 'Also write the rejected records to FILE (JSONL, with their verdicts)' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l rescue -d 'Put a wrongly dropped message back into the pipeline: it is printed with verdict `pass` and recorded as "not spam" for training; repeatable. Example: --rescue m3f2a9c0d1e2b3a4c5d6e7f8' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l confirm -d 'Confirm the current verdict of a message (spam or pass) as a training label; repeatable' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l mark-spam -d 'Mark a message that got through as spam (a training label); repeatable' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l all -d 'Emit every record with its verdict, not only the passing ones'
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l train -d 'Retrain the spam model from the embedded base and the labels in the ledger (rescues, confirmations, spam marks) and write it to `[filter] model_path` [default: spam-model.bin next to the ledger, $XDG_DATA_HOME/mailroom/], where filter then loads it'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s j -l jobs -d 'Concurrent model calls with `--backend model` [default: `[model] jobs`, 4]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l backend -d 'Which backend picks the category: `embedded` (no network) or `model` (the `[model]` endpoint) [default: `[classify] backend`]' -r -f -a "embedded\t''
@@ -278,13 +282,18 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand export" -s q -l quiet 
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l mbox -d 'Read an mbox file instead of IMAP (repeatable)' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l maildir -d 'Read a Maildir folder instead of IMAP (repeatable)' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l eml -d 'Read .eml files instead of IMAP' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l account -d 'Only these configured accounts [default: all with IMAP]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l idle -d 'Stay connected and process mail as it arrives (IMAP IDLE)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l idle -d 'Stay connected and process mail as it arrives (IMAP IDLE); stops cleanly on SIGTERM'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l no-notify -d 'Do not post to the webhooks (also the default when none are configured)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
@@ -302,18 +311,20 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand init" -s q -l quiet -d
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -s q -l quiet -d 'Only errors on stderr, no progress'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -s h -l help -d 'Print help'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -f -a "completions" -d 'bash, zsh and fish completions'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions classify-model classify-eval help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "completions" -d 'bash, zsh and fish completions'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "spam-model" -d 'Train the embedded spam model on the training split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "filter-eval" -d 'Print the filter\'s figures on the held-out split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l dir -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
@@ -330,6 +341,26 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_s
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from completions" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from completions" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from completions" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -l data -d 'The shared development data folder (with spam-ham/ and intents/) [default: the first shared/data found here or above]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -l out -d 'Where to write the model' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l data -d 'The shared development data folder (with spam-ham/, intents/ and bounces/) [default: the first shared/data found here or above]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l threshold -d 'Evaluate with this spam threshold instead of the default' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l json -d 'Print the evaluation as JSON (with every wrongly judged file)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l show-errors -d 'List the wrongly judged files'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l intents -d 'The intents corpus folder (shared/data/intents)' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l out -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
@@ -350,6 +381,8 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_s
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'bash, zsh and fish completions'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "spam-model" -d 'Train the embedded spam model on the training split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "filter-eval" -d 'Print the filter\'s figures on the held-out split of shared/data'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -379,5 +412,7 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "serve" -d 'Serve the review web page'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'bash, zsh and fish completions'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "spam-model" -d 'Train the embedded spam model on the training split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "filter-eval" -d 'Print the filter\'s figures on the held-out split of shared/data'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'

@@ -83,7 +83,7 @@ fn default_trained_path(ledger_path: &Path) -> PathBuf {
     ledger_path.parent().unwrap_or(Path::new(".")).join("classify-model.bin")
 }
 
-fn engine(ctx: &mut Ctx) -> Result<Engine> {
+pub(crate) fn engine(ctx: &mut Ctx) -> Result<Engine> {
     let ledger_path = ctx.ledger_path();
     let config = ctx.config()?;
     let taxonomy = Taxonomy::from_config(&config.classify.categories)?;

@@ -9,6 +9,7 @@ pub mod draft;
 pub mod duration;
 pub mod entities;
 pub mod fetch;
+pub mod filter;
 pub mod health;
 pub mod ingest;
 pub mod notify;
