@@ -98,7 +98,7 @@ run digest --since 7d --json
 run digest --since 30d --json
 run heartbeat --max-idle 2h --json
 # export writes every message of the ledger as a record: once, with peak memory.
-/usr/bin/time -f '%e %M' -o "$work/export-time" "$bin" --quiet --config "$config" --ledger "$ledger" export > /dev/null
-read -r secs rss_kb < <(tail -n 1 "$work/export-time")
-awk -v t="$secs" -v r="$rss_kb" -v n="$n" 'BEGIN { printf "| `mailroom export > /dev/null` (all %d records, once) | %.0f ms (%.0f records/s, peak RSS %.0f MB) |\n", n, t * 1000, n / t, r / 1024 }'
+/usr/bin/time -f '%e %U %S %M' -o "$work/export-time" "$bin" --quiet --config "$config" --ledger "$ledger" export > /dev/null
+read -r secs user sys rss_kb < <(tail -n 1 "$work/export-time")
+awk -v t="$secs" -v u="$user" -v s="$sys" -v r="$rss_kb" -v n="$n" 'BEGIN { printf "| `mailroom export > /dev/null` (all %d records, once) | %.0f ms (%.0f records/s; CPU %.1f s; peak RSS %.0f MB) |\n", n, t * 1000, n / t, u + s, r / 1024 }'
 [ -n "${BENCH_DIR:-}" ] || rm -rf "$work"
