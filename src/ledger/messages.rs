@@ -24,6 +24,12 @@ pub enum Stored {
 
 /// Stores a message once. Call inside a write transaction.
 pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, run_id: Option<i64>) -> Result<Stored> {
+    // The same message in other bytes (CRLF vs LF) keeps its first source; storing the second
+    // would leave a raw source nothing refers to.
+    let known: bool = conn.query_row("SELECT EXISTS(SELECT 1 FROM messages WHERE id = ?1)", [&m.record.id], |r| r.get(0))?;
+    if known {
+        return Ok(Stored::Known);
+    }
     conn.execute(
         "INSERT OR IGNORE INTO raw_sources (sha256, size, raw) VALUES (?1, ?2, ?3)",
         params![m.raw_sha256, m.raw.len() as i64, m.raw],
