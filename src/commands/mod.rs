@@ -15,6 +15,7 @@ pub mod filter;
 pub mod generate;
 pub mod heartbeat;
 pub mod init;
+pub mod ledger;
 pub mod notify;
 pub mod review;
 pub mod run;
@@ -47,6 +48,7 @@ pub enum Command {
     Run(run::RunArgs),
     Cases(cases::CasesArgs),
     Init(init::InitArgs),
+    Ledger(ledger::LedgerArgs),
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
 }
@@ -67,6 +69,7 @@ impl Command {
             Command::Run(_) => "run",
             Command::Cases(_) => "cases",
             Command::Init(_) => "init",
+            Command::Ledger(_) => "ledger",
             Command::Generate(_) => "generate",
         }
     }
@@ -199,6 +202,7 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Run(a) => run::run(a, &mut ctx).await,
         Command::Cases(a) => cases::run(a, &mut ctx).await,
         Command::Init(a) => init::run(a, &mut ctx).await,
+        Command::Ledger(a) => ledger::run(a, &mut ctx).await,
         Command::Generate(a) => generate::run(a, <Cli as clap::CommandFactory>::command()),
     };
     let result = result.map(|o| if ctx.failed() { Outcome::PartialFailure } else { o });
