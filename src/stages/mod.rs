@@ -9,6 +9,7 @@ pub mod duration;
 pub mod entities;
 pub mod health;
 pub mod ingest;
+pub mod lock;
 pub mod notify;
 pub mod progress;
 pub mod review;
