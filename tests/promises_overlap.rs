@@ -1,0 +1,267 @@
+//! Promises under overlap: timers overlap and people run commands by hand, so two copies of a
+//! command (or several different ones) share one ledger at the same moment. Nothing is stored,
+//! drafted, posted or sent twice, nobody sees "database is locked", and nothing is lost.
+//!
+//! Every test ends with `Ledger::check_integrity` on the shared ledger.
+
+mod common;
+mod promisekit;
+mod reviewkit;
+mod sink;
+
+use std::collections::HashSet;
+
+use common::{Env, examples, jsonl, stderr};
+use promisekit::{all_at_once, assert_never_locked, assert_sound, ids, mbox, repeated};
+
+/// An env whose config is the sample inbox's, with absolute paths (knowledge, order lookup).
+fn sample_env(extra: &str) -> Env {
+    let env = Env::new();
+    let ex = examples();
+    env.write_config(&format!(
+        "[team]\nname = \"Northwind Goods Support\"\ndomains = [\"shop.example\"]\ntimezone = \"UTC\"\n\
+         review_url = \"http://127.0.0.1:8025\"\n\
+         [draft]\nknowledge_dir = \"{}\"\norder_lookup_command = \"{}\"\n{extra}",
+        ex.join("knowledge").display(),
+        ex.join("order-lookup.sh").display()
+    ));
+    env
+}
+
+/// Imports the sample inbox and returns its records as JSONL (what `export` prints).
+fn sample_records(env: &Env) -> Vec<u8> {
+    let sample = examples().join("sample.mbox");
+    let out = env.run(&["fetch", "--mbox", sample.to_str().unwrap()], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let export = env.run(&["export"], b"");
+    assert!(export.status.success(), "{}", stderr(&export));
+    export.stdout
+}
+
+#[test]
+fn three_imports_of_one_mailbox_at_once_store_and_emit_each_message_once() {
+    let env = Env::new();
+    let path = env.path().join("box.mbox");
+    std::fs::write(&path, mbox("overlap", 600, 1500)).unwrap();
+    let p = path.to_str().unwrap();
+    let outs = all_at_once((0..3).map(|_| env.cmd(&["fetch", "--mbox", p])).collect(), b"");
+    let mut emitted = Vec::new();
+    for o in &outs {
+        assert!(o.status.success(), "{}", stderr(o));
+        assert_never_locked(o, "fetch");
+        emitted.extend(ids(&o.stdout));
+    }
+    assert_eq!(repeated(&emitted), Vec::<String>::new(), "a message was emitted by two imports");
+    assert_eq!(emitted.len(), 600, "every message is emitted by exactly one of the imports");
+    assert_eq!(env.count("SELECT COUNT(*) FROM messages"), 600);
+    assert_eq!(env.count("SELECT COUNT(*) FROM raw_sources"), 600);
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn commands_started_together_on_a_new_ledger_create_it_once() {
+    let env = Env::new();
+    let mut cmds = Vec::new();
+    for i in 0..3 {
+        let file = env.path().join(format!("{i}.eml"));
+        std::fs::write(&file, promisekit::message("fresh", i, 200)).unwrap();
+        cmds.push(env.cmd(&["fetch", "--eml", file.to_str().unwrap()]));
+    }
+    cmds.push(env.cmd(&["export"]));
+    cmds.push(env.cmd(&["review", "list", "--json"]));
+    cmds.push(env.cmd(&["digest", "--format", "json"]));
+    for (i, o) in all_at_once(cmds, b"").iter().enumerate() {
+        assert!(o.status.success(), "command {i}: {}", stderr(o));
+        assert_never_locked(o, "a first command");
+    }
+    let migrations = mailroom::ledger::migrations::MIGRATIONS.len() as i64;
+    assert_eq!(env.count("SELECT COUNT(*) FROM schema_migrations"), migrations);
+    assert_eq!(env.count("SELECT COUNT(*) FROM messages"), 3);
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn readers_and_writers_never_see_database_is_locked_while_a_big_import_writes() {
+    let env = sample_env("");
+    let records = sample_records(&env);
+    let path = env.path().join("big.mbox");
+    std::fs::write(&path, mbox("busy", 1500, 3000)).unwrap();
+    let mut import = env
+        .cmd(&["fetch", "--mbox", path.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut rounds = 0;
+    loop {
+        let done = import.try_wait().unwrap().is_some();
+        let outs = all_at_once(
+            vec![
+                env.cmd(&["export", "--limit", "50"]),
+                env.cmd(&["review", "list", "--json"]),
+                env.cmd(&["digest", "--format", "json"]),
+                env.cmd(&["ledger", "check", "--json"]),
+                env.cmd(&["draft", "--quiet"]),
+            ],
+            &records,
+        );
+        for (name, o) in ["export", "review list", "digest", "ledger check", "draft"].iter().zip(&outs) {
+            assert_never_locked(o, name);
+            assert!(o.status.success(), "{name} failed while an import was writing: {}", stderr(o));
+        }
+        rounds += 1;
+        if done {
+            break;
+        }
+    }
+    let import = import.wait_with_output().unwrap();
+    assert!(import.status.success(), "{}", stderr(&import));
+    assert_never_locked(&import, "the import");
+    assert!(rounds >= 2, "the other commands ran while the import was writing ({rounds} rounds)");
+    assert_eq!(env.count("SELECT COUNT(*) FROM messages WHERE mailbox = 'big.mbox'"), 1500);
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn two_draft_runs_on_the_same_records_keep_one_live_draft_per_message() {
+    let env = sample_env("");
+    let records = sample_records(&env);
+    let messages = jsonl(&records).len() as i64;
+    for _ in 0..2 {
+        let outs = all_at_once(vec![env.cmd(&["draft"]), env.cmd(&["draft"])], &records);
+        for o in &outs {
+            assert!(o.status.success(), "{}", stderr(o));
+            assert_never_locked(o, "draft");
+            assert_eq!(jsonl(&o.stdout).len() as i64, messages, "each run passes every record on");
+        }
+    }
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts"), messages, "one draft per message, however many runs");
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts WHERE state <> 'pending'"), 0);
+    assert_eq!(env.count("SELECT COUNT(*) FROM stage_results WHERE stage = 'draft'"), messages);
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn two_notify_runs_on_the_same_records_post_each_record_once() {
+    let hook = sink::Sink::start();
+    let env = sample_env(&hook.config());
+    let records = sample_records(&env);
+    let some: Vec<u8> = String::from_utf8(records).unwrap().lines().take(12).flat_map(|l| format!("{l}\n").into_bytes()).collect();
+    let outs = all_at_once(vec![env.cmd(&["notify"]), env.cmd(&["notify"]), env.cmd(&["notify"])], &some);
+    for o in &outs {
+        assert!(o.status.success(), "{}", stderr(o));
+        assert_never_locked(o, "notify");
+    }
+    let posted: Vec<String> = hook.posts().iter().map(|p| p["message"].as_str().unwrap_or_default().to_string()).collect();
+    assert_eq!(repeated(&posted), Vec::<String>::new(), "the chat got the same message twice");
+    assert_eq!(posted.len(), 12);
+    assert_eq!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'notify.post' AND status = 'ok'"), 12);
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn reviewers_deciding_the_same_draft_at_once_are_applied_one_after_the_other() {
+    let env = Env::new();
+    let seeded: Vec<reviewkit::Seeded> = (0..8)
+        .map(|i| {
+            let subject = format!("Question {i}");
+            reviewkit::seed(&env.ledger(), &reviewkit::Seed { subject: &subject, ..reviewkit::Seed::default() })
+        })
+        .collect();
+    for s in &seeded {
+        let outs = all_at_once(
+            vec![
+                env.cmd(&["review", "approve", "--queue", &s.draft]),
+                env.cmd(&["review", "reject", "--reason", "wrong tone", &s.draft]),
+                env.cmd(&["review", "handle", "--note", "phoned", &s.draft]),
+                env.cmd(&["review", "reject", "--reason", "duplicate", &s.draft]),
+            ],
+            b"",
+        );
+        let mut succeeded = 0;
+        for o in &outs {
+            assert_never_locked(o, "review");
+            if o.status.success() {
+                succeeded += 1;
+            } else {
+                assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+                assert!(stderr(o).contains(&s.draft), "a refused decision names the draft: {}", stderr(o));
+            }
+        }
+        // Each decision that succeeded is in the history once, in the order it was applied,
+        // and the draft is in the state the last one left.
+        let moves: Vec<String> = reviewkit::draft_events(&env.ledger(), &s.draft)
+            .into_iter()
+            .map(|(kind, _)| kind)
+            .filter(|k| ["draft.approved", "draft.rejected", "draft.handled"].contains(&k.as_str()))
+            .collect();
+        assert!(succeeded >= 1, "at least the first decision is applied");
+        assert_eq!(moves.len(), succeeded, "{moves:?}");
+        let (state, ..) = reviewkit::draft_state(&env.ledger(), &s.draft);
+        assert_eq!(format!("draft.{state}"), *moves.last().unwrap());
+    }
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn two_heartbeats_at_once_alert_once_per_incident() {
+    let hook = sink::Sink::start();
+    let env = Env::new();
+    env.write_config(&format!("[team]\nname = \"Northwind\"\n{}", hook.config()));
+    // Mail has waited three hours and nothing triaged it: an idle incident.
+    let file = env.path().join("waiting.eml");
+    std::fs::write(&file, promisekit::message("idle", 1, 200)).unwrap();
+    assert!(env.run(&["fetch", "--eml", file.to_str().unwrap()], b"").status.success());
+    let three_hours_ago =
+        (chrono::Utc::now() - chrono::TimeDelta::hours(3)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    env.db().execute("UPDATE messages SET fetched_at = ?1", [&three_hours_ago]).unwrap();
+    env.db().execute("UPDATE runs SET started_at = ?1, ended_at = ?1", [&three_hours_ago]).unwrap();
+    for _ in 0..4 {
+        let outs = all_at_once(
+            vec![env.cmd(&["heartbeat", "--max-idle", "2h"]), env.cmd(&["heartbeat", "--max-idle", "2h"])],
+            b"",
+        );
+        for o in &outs {
+            assert_eq!(o.status.code(), Some(1), "alerting: {}", stderr(o));
+            assert_never_locked(o, "heartbeat");
+        }
+    }
+    let alerts = hook.posts();
+    assert_eq!(alerts.len(), 1, "one alert for one incident, however many heartbeats overlap: {alerts:?}");
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn a_maildir_and_an_mbox_of_the_same_messages_imported_at_once_store_each_once() {
+    // A Maildir and an mbox holding the same messages, imported at the same time.
+    let env = Env::new();
+    let maildir = env.path().join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let n = 200;
+    for i in 0..n {
+        std::fs::write(maildir.join("cur").join(format!("{i:04}.host:2,S")), promisekit::message("both", i, 800)).unwrap();
+    }
+    let path = env.path().join("same.mbox");
+    std::fs::write(&path, mbox("both", n, 800)).unwrap();
+    let outs = all_at_once(
+        vec![
+            env.cmd(&["fetch", "--maildir", maildir.to_str().unwrap()]),
+            env.cmd(&["fetch", "--mbox", path.to_str().unwrap()]),
+            env.cmd(&["export"]),
+        ],
+        b"",
+    );
+    let mut emitted = Vec::new();
+    for o in &outs[..2] {
+        assert!(o.status.success(), "{}", stderr(o));
+        emitted.extend(ids(&o.stdout));
+    }
+    assert!(outs[2].status.success(), "{}", stderr(&outs[2]));
+    let unique: HashSet<&String> = emitted.iter().collect();
+    assert_eq!(unique.len(), n, "every message arrived");
+    assert_eq!(emitted.len(), n, "and each was emitted once");
+    assert_eq!(env.count("SELECT COUNT(*) FROM messages") as usize, n);
+    assert_sound(&env.ledger());
+}
