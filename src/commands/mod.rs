@@ -186,7 +186,9 @@ impl Ctx {
 /// Runs the parsed command line.
 pub async fn dispatch(cli: Cli) -> Result<Outcome> {
     let name = cli.command.name();
-    let args_json = Value::String(std::env::args().skip(1).collect::<Vec<_>>().join(" "));
+    // args_os: a file name that is not UTF-8 is a valid argument (env::args panics on it).
+    let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    let args_json = Value::String(args.join(" "));
     let mut ctx = Ctx::new(name, cli.global, redact_args(args_json));
     let result = match cli.command {
         Command::Fetch(a) => fetch::run(a, &mut ctx).await,
