@@ -64,8 +64,17 @@ _mailroom() {
             mailroom,send)
                 cmd="mailroom__subcmd__send"
                 ;;
+            mailroom__subcmd__generate,classify-eval)
+                cmd="mailroom__subcmd__generate__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__generate,classify-model)
+                cmd="mailroom__subcmd__generate__subcmd__classify__subcmd__model"
+                ;;
             mailroom__subcmd__generate,completions)
                 cmd="mailroom__subcmd__generate__subcmd__completions"
+                ;;
+            mailroom__subcmd__generate,filter-eval)
+                cmd="mailroom__subcmd__generate__subcmd__filter__subcmd__eval"
                 ;;
             mailroom__subcmd__generate,help)
                 cmd="mailroom__subcmd__generate__subcmd__help"
@@ -73,14 +82,29 @@ _mailroom() {
             mailroom__subcmd__generate,man)
                 cmd="mailroom__subcmd__generate__subcmd__man"
                 ;;
+            mailroom__subcmd__generate,spam-model)
+                cmd="mailroom__subcmd__generate__subcmd__spam__subcmd__model"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,classify-eval)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,classify-model)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__model"
+                ;;
             mailroom__subcmd__generate__subcmd__help,completions)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__completions"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,filter-eval)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__filter__subcmd__eval"
                 ;;
             mailroom__subcmd__generate__subcmd__help,help)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__help"
                 ;;
             mailroom__subcmd__generate__subcmd__help,man)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__man"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,spam-model)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__spam__subcmd__model"
                 ;;
             mailroom__subcmd__help,cases)
                 cmd="mailroom__subcmd__help__subcmd__cases"
@@ -130,11 +154,23 @@ _mailroom() {
             mailroom__subcmd__help,send)
                 cmd="mailroom__subcmd__help__subcmd__send"
                 ;;
+            mailroom__subcmd__help__subcmd__generate,classify-eval)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__help__subcmd__generate,classify-model)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__model"
+                ;;
             mailroom__subcmd__help__subcmd__generate,completions)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__completions"
                 ;;
+            mailroom__subcmd__help__subcmd__generate,filter-eval)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__filter__subcmd__eval"
+                ;;
             mailroom__subcmd__help__subcmd__generate,man)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__man"
+                ;;
+            mailroom__subcmd__help__subcmd__generate,spam-model)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__spam__subcmd__model"
                 ;;
             mailroom__subcmd__help__subcmd__ledger,check)
                 cmd="mailroom__subcmd__help__subcmd__ledger__subcmd__check"
@@ -289,7 +325,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__classify)
-            opts="-j -v -q -h -V --jobs --config --ledger --verbose --quiet --strict --help --version"
+            opts="-j -v -q -h -V --jobs --backend --force --train --labels --output --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -300,6 +336,18 @@ _mailroom() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "embedded model" -- "${cur}"))
+                    return 0
+                    ;;
+                --labels)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -461,7 +509,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__fetch)
-            opts="-v -q -h -V --mbox --maildir --eml --account --mailbox --since --idle --max-parse-bytes --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --mbox --maildir --eml --account --mailbox --since --idle --idle-renew --mark-seen --max-parse-bytes --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -491,6 +539,10 @@ _mailroom() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --idle-renew)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-parse-bytes)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -511,13 +563,25 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__filter)
-            opts="-v -q -h -V --all --rejected --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --all --rejected --rescue --confirm --mark-spam --train --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --rejected)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rescue)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --confirm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mark-spam)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -537,12 +601,72 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__generate)
-            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions help"
+            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions spam-model filter-eval classify-model classify-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__classify__subcmd__eval)
+            opts="-v -q -h -V --intents --model --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --intents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__classify__subcmd__model)
+            opts="-v -q -h -V --intents --out --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --intents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -584,8 +708,38 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__generate__subcmd__filter__subcmd__eval)
+            opts="-v -q -h -V --data --json --show-errors --threshold --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__generate__subcmd__help)
-            opts="man completions help"
+            opts="man completions spam-model filter-eval classify-model classify-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -598,7 +752,49 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__generate__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__filter__subcmd__eval)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -640,6 +836,20 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__spam__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__generate__subcmd__man)
             opts="-v -q -h -V --dir --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -648,6 +858,36 @@ _mailroom() {
             fi
             case "${prev}" in
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__spam__subcmd__model)
+            opts="-v -q -h -V --data --out --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -805,8 +1045,36 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__help__subcmd__generate)
-            opts="man completions"
+            opts="man completions spam-model filter-eval classify-model classify-eval"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -832,7 +1100,35 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__filter__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__help__subcmd__generate__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__spam__subcmd__model)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1675,12 +1971,28 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__run)
-            opts="-v -q -h -V --idle --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --idle --mbox --maildir --eml --account --no-notify --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --mbox)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maildir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --eml)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -31,19 +31,19 @@ complete -c mailroom -n "__fish_mailroom_needs_command" -s q -l quiet -d 'Only e
 complete -c mailroom -n "__fish_mailroom_needs_command" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_needs_command" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "fetch" -d 'Fetch new messages, store them once in the ledger, and print one record per new message'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "filter" -d 'Give each record a verdict (pass, spam, blank, test, autoreply, bounce, bulk, duplicate) with reasons. Passing records go to stdout; the rest are kept in the ledger, where they can be rescued'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "classify" -d 'Add a `triage` object to each record: category, priority P1-P4, sentiment, language, confidence, escalation with reasons, and extracted entities'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in.'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "notify" -d 'Post each record to the team\'s group chat, with a link to its review page.'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "review" -d 'Review drafts: interactive on a terminal, scriptable sub-actions (one JSON decision per line on stdout), or a web page (`review serve`). IDs are draft ids or message ids (a message id means its newest draft). Decisions are recorded in the ledger with who made them: --as, else MAILROOM_USER, else $USER'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once.'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "digest" -d 'Counts and samples over a window: new, pending (with age), approved, sent, auto-sent, handled, rejected and failed; filter verdicts and spam ratio; categories and priorities; median time to first draft and to send; high-urgency samples with review links; the change against the previous window; messages per day for the last 14 days'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "heartbeat" -d 'Check the ledger for silence and failures; alert once per incident, say once when it is over, and exit 1 while alerting'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "export" -d 'Print messages from the ledger as records, with their current filter, triage and draft results, for reclassification and jq'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process, from config (for one timer)'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "cases" -d 'List and show service cases'
-complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "init" -d 'Write a commented starter config (to --config, MAILROOM_CONFIG or the XDG default) and create the ledger'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "fetch" -d 'New messages from IMAP or from mbox / Maildir / .eml files, stored once'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "filter" -d 'Drop spam, blank, test, auto-reply, bounce and bulk mail; pass customers'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "classify" -d 'Category, priority, sentiment, language and escalation for each record'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "draft" -d 'English reply drafts with a missing-information checklist and a risk level'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "notify" -d 'Post each record to the team\'s group chat with a review link'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "review" -d 'Approve, edit, reject or mark drafts handled (terminal, scripts or web page)'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "send" -d 'Send approved drafts over SMTP, threaded, exactly once'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "digest" -d 'The manager\'s summary of a day or any window'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "heartbeat" -d 'Alert when the chain goes quiet or keeps failing; exit 1 while alerting'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "export" -d 'Messages from the ledger as records, for reclassification and jq'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process (for one timer)'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "cases" -d 'Service cases: threads with an owner, a waiting state and a next step'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "init" -d 'Write a commented starter config and create the ledger'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "ledger" -d 'Look after the ledger file: check it after a crash, a power cut or a restored backup'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "generate"
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -52,32 +52,44 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l maildir -d '
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l eml -d 'Import single RFC 822 message files (`-` for stdin)' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l account -d 'Only these configured accounts [default: all]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l mailbox -d 'Only these mailboxes [default: the account\'s `mailboxes`]' -r
-complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l since -d 'Backfill: also fetch messages since DATE (YYYY-MM-DD) that are older than the sync state' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l since -d 'Backfill: also fetch messages since DATE (YYYY-MM-DD) that are older than the sync state. On a mailbox\'s first fetch, start at DATE instead of fetching the whole mailbox' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l idle-renew -d 'With --idle: re-issue IDLE after SECS without news. Servers log idle clients out after 30 minutes; lower it where a NAT router or firewall drops quiet connections sooner' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l max-parse-bytes -d 'Parse at most this many bytes of a message; larger ones are stored whole and flagged `huge`' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l idle -d 'Stay connected (IMAP IDLE) and emit records as mail arrives'
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l idle -d 'Stay connected (IMAP IDLE) and emit each record as mail arrives, flushed at once; reconnects with backoff after a drop; SIGTERM or Ctrl-C ends it cleanly (exit 0)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l mark-seen -d 'Mark fetched messages as read on the server (\\Seen); by default nothing is changed there'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l rejected -d 'Also write the rejected records to FILE' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l rejected -d 'Also write the rejected records to FILE (JSONL, with their verdicts)' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l rescue -d 'Put a wrongly dropped message back into the pipeline: it is printed with verdict `pass` and recorded as "not spam" for training; repeatable. Example: --rescue m3f2a9c0d1e2b3a4c5d6e7f8' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l confirm -d 'Confirm the current verdict of a message (spam or pass) as a training label; repeatable' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l mark-spam -d 'Mark a message that got through as spam (a training label); repeatable' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l all -d 'Emit every record with its verdict, not only the passing ones'
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l train -d 'Retrain the spam model from the embedded base and the labels in the ledger (rescues, confirmations, spam marks) and write it to `[filter] model_path` [default: spam-model.bin next to the ledger, $XDG_DATA_HOME/mailroom/], where filter then loads it'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s j -l jobs -d 'Concurrent model calls (LLM backend)' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s j -l jobs -d 'Concurrent model calls with `--backend model` [default: `[model] jobs`, 4]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l backend -d 'Which backend picks the category: `embedded` (no network) or `model` (the `[model]` endpoint) [default: `[classify] backend`]' -r -f -a "embedded\t''
+model\t''"
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l labels -d 'With --train: a JSONL file of labelled examples, one per line: {"subject": "...", "text": "...", "category": "refund"}' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l output -d 'With --train: where to write the model [default: `[classify] model_path`, else classify-model.bin next to the ledger, which classify then uses]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l force -d 'Ask the model again even when the cache has an answer'
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l train -d 'Retrain the embedded model from the ledger\'s labels (review recategorizations) and `--labels FILE`, and save it (see `--output`); reads no records'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l backend -d 'Where the answer comes from: knowledge excerpts in templates (no network), or the [model] endpoint (answers only from the knowledge passages) [default: [draft] backend]' -r -f -a "template\t''
 model\t''"
@@ -271,13 +283,18 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand export" -s q -l quiet 
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l mbox -d 'Read an mbox file instead of IMAP (repeatable)' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l maildir -d 'Read a Maildir folder instead of IMAP (repeatable)' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l eml -d 'Read .eml files instead of IMAP' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l account -d 'Only these configured accounts [default: all with IMAP]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l idle -d 'Stay connected and process mail as it arrives (IMAP IDLE)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l idle -d 'Stay connected and process mail as it arrives (IMAP IDLE); stops cleanly on SIGTERM'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l no-notify -d 'Do not post to the webhooks (also the default when none are configured)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand cases" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
@@ -314,16 +331,20 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_see
 complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check the ledger: SQLite\'s integrity and foreign-key checks plus mailroom\'s own promises (every message stored once with its raw source, every draft\'s history legal, every sent draft sent exactly once, no send left without its claim). Read-only apart from applying pending schema migrations.'
 complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -s q -l quiet -d 'Only errors on stderr, no progress'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -s h -l help -d 'Print help'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "completions" -d 'bash, zsh and fish completions'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "completions" -d 'bash, zsh and fish completions'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "spam-model" -d 'Train the embedded spam model on the training split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "filter-eval" -d 'Print the filter\'s figures on the held-out split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l dir -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
@@ -340,22 +361,64 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_s
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from completions" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from completions" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from completions" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -l data -d 'The shared development data folder (with spam-ham/ and intents/) [default: the first shared/data found here or above]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -l out -d 'Where to write the model' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from spam-model" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l data -d 'The shared development data folder (with spam-ham/, intents/ and bounces/) [default: the first shared/data found here or above]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l threshold -d 'Evaluate with this spam threshold instead of the default' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l json -d 'Print the evaluation as JSON (with every wrongly judged file)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l show-errors -d 'List the wrongly judged files'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l intents -d 'The intents corpus folder (shared/data/intents)' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l out -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l intents -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l model -d 'A model file instead of the embedded one' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'bash, zsh and fish completions'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "spam-model" -d 'Train the embedded spam model on the training split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "filter-eval" -d 'Print the filter\'s figures on the held-out split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "fetch" -d 'Fetch new messages, store them once in the ledger, and print one record per new message'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "filter" -d 'Give each record a verdict (pass, spam, blank, test, autoreply, bounce, bulk, duplicate) with reasons. Passing records go to stdout; the rest are kept in the ledger, where they can be rescued'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "classify" -d 'Add a `triage` object to each record: category, priority P1-P4, sentiment, language, confidence, escalation with reasons, and extracted entities'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "draft" -d 'Add a `draft` to each classified record: an English reply, the missing-information checklist, a risk level, and the knowledge sources it is grounded in.'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "notify" -d 'Post each record to the team\'s group chat, with a link to its review page.'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "review" -d 'Review drafts: interactive on a terminal, scriptable sub-actions (one JSON decision per line on stdout), or a web page (`review serve`). IDs are draft ids or message ids (a message id means its newest draft). Decisions are recorded in the ledger with who made them: --as, else MAILROOM_USER, else $USER'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "send" -d 'Send approved drafts over SMTP with correct threading, exactly once.'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "digest" -d 'Counts and samples over a window: new, pending (with age), approved, sent, auto-sent, handled, rejected and failed; filter verdicts and spam ratio; categories and priorities; median time to first draft and to send; high-urgency samples with review links; the change against the previous window; messages per day for the last 14 days'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "heartbeat" -d 'Check the ledger for silence and failures; alert once per incident, say once when it is over, and exit 1 while alerting'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "export" -d 'Print messages from the ledger as records, with their current filter, triage and draft results, for reclassification and jq'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process, from config (for one timer)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "cases" -d 'List and show service cases'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "init" -d 'Write a commented starter config (to --config, MAILROOM_CONFIG or the XDG default) and create the ledger'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "fetch" -d 'New messages from IMAP or from mbox / Maildir / .eml files, stored once'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "filter" -d 'Drop spam, blank, test, auto-reply, bounce and bulk mail; pass customers'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "classify" -d 'Category, priority, sentiment, language and escalation for each record'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "draft" -d 'English reply drafts with a missing-information checklist and a risk level'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "notify" -d 'Post each record to the team\'s group chat with a review link'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "review" -d 'Approve, edit, reject or mark drafts handled (terminal, scripts or web page)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "send" -d 'Send approved drafts over SMTP, threaded, exactly once'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "digest" -d 'The manager\'s summary of a day or any window'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "heartbeat" -d 'Alert when the chain goes quiet or keeps failing; exit 1 while alerting'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "export" -d 'Messages from the ledger as records, for reclassification and jq'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process (for one timer)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "cases" -d 'Service cases: threads with an owner, a waiting state and a next step'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "init" -d 'Write a commented starter config and create the ledger'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "ledger" -d 'Look after the ledger file: check it after a crash, a power cut or a restored backup'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "generate"
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -371,3 +434,7 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "check" -d 'Check the ledger: SQLite\'s integrity and foreign-key checks plus mailroom\'s own promises (every message stored once with its raw source, every draft\'s history legal, every sent draft sent exactly once, no send left without its claim). Read-only apart from applying pending schema migrations.'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'bash, zsh and fish completions'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "spam-model" -d 'Train the embedded spam model on the training split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "filter-eval" -d 'Print the filter\'s figures on the held-out split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'

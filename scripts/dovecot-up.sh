@@ -9,7 +9,8 @@
 #   WATCH_PID=PID  stop this Dovecot automatically when process PID exits (give it the
 #                  test binary's PID so a crashed test never leaves a server behind)
 #
-# Users (password "secret" for both; username_format=%n so "test@anything" is "test"):
+# Users (password "secret" for both, also accepted as an XOAUTH2 token; username_format=%n
+# so "test@anything" is "test"):
 #   test      -> DIR/mail/test/Maildir
 #   customer  -> DIR/mail/customer/Maildir
 # Mailboxes: INBOX, Sent (\Sent) and Drafts (\Drafts) are created and subscribed on
@@ -85,7 +86,9 @@ ssl_cert = <$DIR/cert.pem
 ssl_key = <$DIR/key.pem
 # Tests also log in over plain IMAP on loopback.
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+# XOAUTH2 (as Gmail / Microsoft 365 use it): with a passwd-file passdb Dovecot checks the
+# bearer token like a password, so a client with token_command = "echo secret" logs in.
+auth_mechanisms = plain login xoauth2
 auth_verbose = yes
 # Tests provoke wrong passwords; the default 2 s penalty per failure only slows them.
 auth_failure_delay = 0

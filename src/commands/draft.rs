@@ -116,6 +116,12 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
     Ok(ctx.outcome())
 }
 
+/// The drafter the config describes, with no flag overrides (for `mailroom run`).
+pub(crate) fn drafter_from_config(ctx: &mut Ctx) -> Result<Drafter> {
+    let args = DraftArgs { inputs: Vec::new(), backend: None, knowledge: None, templates: None, no_lookup: false };
+    build_drafter(&args, ctx)
+}
+
 fn build_drafter(args: &DraftArgs, ctx: &mut Ctx) -> Result<Drafter> {
     let config = ctx.config()?.clone();
     let dc = &config.draft;

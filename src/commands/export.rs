@@ -11,12 +11,8 @@ use crate::ledger::DraftState;
 
 /// Print messages from the ledger as records, with their current filter, triage and draft
 /// results, for reclassification and jq.
-///
-/// Examples:
-///   mailroom export --since 2026-01-01 | mailroom classify
-///   mailroom export --category refund --state pending | jq -r .subject
-///   mailroom export --verdict spam | jq -r .from.address | sort | uniq -c
 #[derive(Debug, Args)]
+#[command(after_long_help = EXAMPLES)]
 pub struct ExportArgs {
     /// Messages dated on or after DATE (YYYY-MM-DD or RFC 3339)
     #[arg(long, value_name = "DATE")]
@@ -43,6 +39,12 @@ pub struct ExportArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
 }
+
+const EXAMPLES: &str = "\
+Examples:
+  mailroom export --since 2026-01-01 | mailroom classify
+  mailroom export --category refund --state pending | jq -r .subject
+  mailroom export --verdict spam | jq -r .from.address | sort | uniq -c";
 
 fn normalize_date(d: &str, flag: &str) -> Result<String> {
     if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok() {

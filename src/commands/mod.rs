@@ -35,18 +35,31 @@ use crate::ledger::Ledger;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[command(about = "New messages from IMAP or from mbox / Maildir / .eml files, stored once")]
     Fetch(fetch::FetchArgs),
+    #[command(about = "Drop spam, blank, test, auto-reply, bounce and bulk mail; pass customers")]
     Filter(filter::FilterArgs),
+    #[command(about = "Category, priority, sentiment, language and escalation for each record")]
     Classify(classify::ClassifyArgs),
+    #[command(about = "English reply drafts with a missing-information checklist and a risk level")]
     Draft(draft::DraftArgs),
+    #[command(about = "Post each record to the team's group chat with a review link")]
     Notify(notify::NotifyArgs),
+    #[command(about = "Approve, edit, reject or mark drafts handled (terminal, scripts or web page)")]
     Review(review::ReviewArgs),
+    #[command(about = "Send approved drafts over SMTP, threaded, exactly once")]
     Send(send::SendArgs),
+    #[command(about = "The manager's summary of a day or any window")]
     Digest(digest::DigestArgs),
+    #[command(about = "Alert when the chain goes quiet or keeps failing; exit 1 while alerting")]
     Heartbeat(heartbeat::HeartbeatArgs),
+    #[command(about = "Messages from the ledger as records, for reclassification and jq")]
     Export(export::ExportArgs),
+    #[command(about = "fetch → filter → classify → draft → notify in one process (for one timer)")]
     Run(run::RunArgs),
+    #[command(about = "Service cases: threads with an owner, a waiting state and a next step")]
     Cases(cases::CasesArgs),
+    #[command(about = "Write a commented starter config and create the ledger")]
     Init(init::InitArgs),
     Ledger(ledger::LedgerArgs),
     #[command(hide = true)]

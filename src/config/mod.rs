@@ -91,6 +91,7 @@ impl Config {
         for (name, account) in &self.accounts {
             account.validate(name)?;
         }
+        self.filter.validate()?;
         Ok(())
     }
 

@@ -87,7 +87,8 @@ pub struct FilterConfig {
     pub block: Vec<String>,
     /// Trust X-Spam-Status / X-Spam-Flag set by an upstream filter.
     pub trust_upstream_spam_headers: bool,
-    /// Spam probability above which the statistical model says spam.
+    /// Spam probability at or above which the statistical model says spam. High on
+    /// purpose: a customer called spam is the worst mistake the filter can make.
     pub spam_threshold: f64,
     /// A retrained spam model (written by `filter --train`); the embedded one otherwise.
     pub model_path: Option<PathBuf>,
@@ -99,9 +100,22 @@ impl Default for FilterConfig {
             allow: Vec::new(),
             block: Vec::new(),
             trust_upstream_spam_headers: false,
-            spam_threshold: 0.99,
+            spam_threshold: 0.995,
             model_path: None,
         }
+    }
+}
+
+impl FilterConfig {
+    /// A threshold below one half would call mail spam that the model thinks is more likely ham.
+    pub fn validate(&self) -> Result<(), crate::error::ConfigError> {
+        if !(0.5..=1.0).contains(&self.spam_threshold) {
+            return Err(crate::error::ConfigError::new(format!(
+                "[filter] spam_threshold = {}: must be between 0.5 and 1.0 (default 0.995)",
+                self.spam_threshold
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -119,6 +133,9 @@ pub struct ClassifyConfig {
     pub model_path: Option<PathBuf>,
     /// Days within which a second message from the same sender counts as repeated contact.
     pub repeat_contact_days: u32,
+    /// How the model backend asks for structured output: "json_schema" (default),
+    /// "json_object" (DeepSeek, older servers) or "none".
+    pub response_format: String,
 }
 
 impl Default for ClassifyConfig {
@@ -129,6 +146,7 @@ impl Default for ClassifyConfig {
             categories: Vec::new(),
             model_path: None,
             repeat_contact_days: 7,
+            response_format: "json_schema".into(),
         }
     }
 }

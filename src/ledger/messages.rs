@@ -120,3 +120,29 @@ impl Ledger {
         Ok(ids)
     }
 }
+
+/// True when the ledger holds message `id` (any connection or transaction).
+pub fn message_exists(conn: &Connection, id: &str) -> Result<bool> {
+    let mut stmt = conn.prepare_cached("SELECT EXISTS(SELECT 1 FROM messages WHERE id = ?1)")?;
+    Ok(stmt.query_row([id], |r| r.get(0))?)
+}
+
+/// Messages from `sender` dated in `[since, until)`, other than `except` and outside the thread
+/// `thread` (a reply in an ongoing conversation is not a new contact). Any connection or
+/// transaction.
+pub fn count_from_sender(
+    conn: &Connection,
+    sender: &str,
+    since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+    except: &str,
+    thread: Option<&str>,
+) -> Result<u32> {
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut stmt = conn.prepare_cached(
+        "SELECT COUNT(*) FROM messages WHERE from_addr = ?1 AND date_utc >= ?2 AND date_utc < ?3 AND id != ?4 \
+         AND (?5 IS NULL OR thread_id IS NULL OR thread_id != ?5)",
+    )?;
+    let n: i64 = stmt.query_row(params![sender.to_lowercase(), fmt(since), fmt(until), except, thread], |r| r.get(0))?;
+    Ok(n as u32)
+}

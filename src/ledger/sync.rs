@@ -1,5 +1,7 @@
 //! Incremental IMAP sync state: UIDVALIDITY and the highest UID seen, per account and mailbox.
 
+use std::collections::HashSet;
+
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -28,6 +30,26 @@ impl Ledger {
                 },
             )
             .optional()?)
+    }
+
+    /// UIDs already stored from this mailbox under this UIDVALIDITY (to skip them in a backfill).
+    pub fn known_uids(&self, account: &str, mailbox: &str, uidvalidity: u32) -> Result<HashSet<u32>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT uid FROM locations WHERE account = ?1 AND mailbox = ?2 AND uidvalidity = ?3")?;
+        let uids = stmt.query_map(params![account, mailbox, uidvalidity], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(uids)
+    }
+
+    /// Ids and raw sources of the messages with this Message-ID (to recognise a message whose
+    /// headers a server rewrote when it rebuilt a mailbox).
+    pub fn raws_with_message_id(&self, message_id: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.id, r.raw FROM messages m JOIN raw_sources r ON r.sha256 = m.raw_sha256 \
+             WHERE m.message_id = ?1 ORDER BY m.rowid",
+        )?;
+        let rows = stmt.query_map([message_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        Ok(rows)
     }
 }
 

@@ -174,13 +174,21 @@ impl ImapSession {
         Connection::open(cfg).await?.login(cfg, account).await
     }
 
-    /// `host:port` of the server.
-    pub fn addr(&self) -> &str {
-        &self.addr
-    }
-
+    /// True when the server announced `name` (e.g. "IDLE") after login.
     pub fn has_capability(&self, name: &str) -> bool {
         self.capabilities.contains(&name.to_ascii_uppercase())
+    }
+
+    /// Drains what the server reported unasked during earlier commands; true when that
+    /// includes new mail (EXISTS / RECENT). Call before IDLE: mail that arrived during a fetch
+    /// is reported then, not again in IDLE.
+    pub fn take_new_mail_notices(&mut self) -> bool {
+        use async_imap::types::UnsolicitedResponse as U;
+        let mut news = false;
+        while let Ok(r) = self.session.unsolicited_responses.try_recv() {
+            news |= matches!(r, U::Exists(_) | U::Recent(_));
+        }
+        news
     }
 
     /// SELECT (read-write, so IDLE and \Seen work; BODY.PEEK keeps messages unread).
@@ -267,13 +275,7 @@ impl ImapSession {
 
     /// Sets \Seen on the messages in `uid_set` (only when the user asked for it).
     pub async fn mark_seen(&mut self, uid_set: &str) -> Result<(), ImapError> {
-        let command = format!("UID STORE {uid_set} +FLAGS.SILENT (\\Seen)");
-        let session = &mut self.session;
-        timed(&self.addr, &command, COMMAND_TIMEOUT, async move {
-            session.uid_store(uid_set, "+FLAGS.SILENT (\\Seen)").await?.try_collect::<Vec<_>>().await
-        })
-        .await?;
-        Ok(())
+        self.add_flags(uid_set, &["\\Seen"]).await
     }
 
     /// APPEND `raw` to `mailbox` with `flags` (e.g. `["\\Seen"]`).
@@ -309,11 +311,6 @@ impl ImapSession {
         timed(&self.addr, &format!("DELETE {mailbox}"), COMMAND_TIMEOUT, self.session.delete(&name)).await
     }
 
-    /// NOOP: keeps the connection alive and lets the server report changes.
-    pub async fn noop(&mut self) -> Result<(), ImapError> {
-        timed(&self.addr, "NOOP", COMMAND_TIMEOUT, self.session.noop()).await
-    }
-
     /// Waits in IDLE on the selected mailbox until the server reports a change, `max` passes
     /// (re-issue before the server's inactivity timeout, at most 29 minutes by RFC 2177), or
     /// `stop` completes. Always ends IDLE with DONE before handing the session back.
@@ -332,7 +329,13 @@ impl ImapSession {
             tokio::pin!(stop);
             tokio::select! {
                 r = wait => match r {
-                    Ok(async_imap::extensions::idle::IdleResponse::NewData(_)) => IdleEnd::Changed,
+                    Ok(async_imap::extensions::idle::IdleResponse::NewData(data)) => {
+                        if let Response::Data { status: Status::Bye, outcome, .. } = data.parsed() {
+                            let text = outcome.information.as_deref().unwrap_or("");
+                            return Err(dropped(format!("the server said BYE {text}")));
+                        }
+                        IdleEnd::Changed
+                    }
                     Ok(async_imap::extensions::idle::IdleResponse::Timeout) => IdleEnd::Timeout,
                     Ok(async_imap::extensions::idle::IdleResponse::ManualInterrupt) => IdleEnd::Stopped,
                     Err(e) => return Err(classify(&addr, "IDLE", e)),
@@ -411,11 +414,6 @@ impl Connection {
             }
         };
         Ok(Connection { client, connect_ms: started.elapsed().as_millis() as u64, addr })
-    }
-
-    /// `host:port` of the server.
-    pub fn addr(&self) -> &str {
-        &self.addr
     }
 
     /// Logs in with the account's method (LOGIN, or XOAUTH2 with a token from `token_command`),
@@ -553,6 +551,7 @@ fn server_text(e: &async_imap::error::Error) -> String {
     };
     let info = detail
         .split_once("info: Some(\"")
+        .or_else(|| detail.split_once("information: Some(\""))
         .and_then(|(_, rest)| rest.rsplit_once("\")"))
         .map(|(text, _)| text.replace("\\\"", "\""));
     let code = detail
@@ -594,7 +593,7 @@ fn base_roots() -> &'static RootCertStore {
 }
 
 /// A rustls client config (ring provider) trusting the base roots plus `ca_file`.
-pub fn client_config(ca_file: Option<&Path>, verify: bool) -> Result<rustls::ClientConfig, String> {
+fn client_config(ca_file: Option<&Path>, verify: bool) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -686,7 +685,7 @@ pub fn uid_set(uids: &[u32]) -> String {
 }
 
 /// An IMAP quoted string, or None when the text cannot be quoted (CR, LF, NUL).
-pub fn quote_string(s: &str) -> Option<String> {
+fn quote_string(s: &str) -> Option<String> {
     if s.contains(['\r', '\n', '\0']) {
         return None;
     }
@@ -694,7 +693,7 @@ pub fn quote_string(s: &str) -> Option<String> {
 }
 
 /// A mailbox name as IMAP wants it: modified UTF-7 (RFC 3501 5.1.3), so `已发送` works.
-pub fn encode_mailbox(name: &str) -> String {
+fn encode_mailbox(name: &str) -> String {
     if name.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'&') {
         return name.to_string();
     }
@@ -780,6 +779,10 @@ mod tests {
             "code: Some(AuthenticationFailed), info: Some(\"Authentication failed.\")".into(),
         );
         assert_eq!(server_text(&e), "NO [AUTHENTICATIONFAILED] Authentication failed.");
+        let e = async_imap::error::Error::No(
+            "outcome: Outcome { code: None, information: Some(\"Mailbox doesn't exist: Nope\") }".into(),
+        );
+        assert_eq!(server_text(&e), "NO Mailbox doesn't exist: Nope");
     }
 
     #[test]

@@ -271,6 +271,8 @@ mod tests {
             entities: Default::default(),
             backend: String::new(),
             model: String::new(),
+            prompt_version: String::new(),
+            review_required: false,
             extra: Default::default(),
         });
         r

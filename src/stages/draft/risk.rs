@@ -244,6 +244,8 @@ mod tests {
             entities: Entities::default(),
             backend: "test".into(),
             model: String::new(),
+            prompt_version: String::new(),
+            review_required: false,
             extra: Default::default(),
         }
     }

@@ -42,6 +42,8 @@ fn record(id: &str, subject: &str, text: &str, triage: Option<(&str, &str)>) -> 
         entities: Default::default(),
         backend: "test".into(),
         model: String::new(),
+        prompt_version: String::new(),
+        review_required: false,
         extra: Default::default(),
     });
     r

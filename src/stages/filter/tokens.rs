@@ -1,0 +1,208 @@
+//! Features for the spam model: words of the subject and body.
+//!
+//! Lower-cased, Unicode-aware words; CJK text as character bigrams; numbers reduced to their
+//! length; links and addresses reduced to a few shape tokens. Nothing from Received, Date,
+//! Message-ID or list headers goes in: those describe where a corpus came from, not whether
+//! a message is spam, and a model that learns them does not carry over to another mailbox.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Only the head of a long body is read: spam shows itself early and this bounds the cost.
+const MAX_BODY_CHARS: usize = 16 * 1024;
+const MAX_WORD_CHARS: usize = 24;
+
+/// Letter etiquette: how formal a writer is, not whether they sell something. Old spam
+/// corpora make "Dear Sir, kindly … Regards" look like spam; a polite customer writes it too.
+const ETIQUETTE: &[&str] = &[
+    "dear", "sir", "sirs", "madam", "kindly", "regards", "sincerely", "yours", "faithfully", "respectfully",
+    "cordially", "greetings", "hello", "hi", "best", "warm", "thanks", "thank",
+];
+
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)(?-u:\b)(?:https?://|www\.)([^\s<>"'()\[\]]+)"#).expect("url regex")
+});
+static EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+").expect("email regex"));
+static MONEY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[$€£¥]\s?\d|\d\s?(?:usd|eur|dollars)(?-u:\b)").expect("money regex"));
+
+/// The distinct features of one message.
+pub fn features(subject: &str, body: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let body = head_chars(body, MAX_BODY_CHARS);
+    // Subject words count twice: as words, and marked as subject words.
+    let mut words = Vec::new();
+    push_words(subject, &mut words);
+    for w in words.drain(..) {
+        // Order numbers make numbers in customers' subjects common; only the word form counts.
+        if !w.starts_with("n:") {
+            out.insert(format!("s:{w}"));
+        }
+        out.insert(w);
+    }
+    let letters: Vec<char> = subject.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.len() >= 6 && letters.iter().all(|c| !c.is_lowercase()) && letters.iter().any(|c| c.is_uppercase()) {
+        out.insert("s:ALLCAPS".into());
+    }
+    if subject.contains("!!") || subject.contains("$$") {
+        out.insert("s:!!".into());
+    }
+
+    let mut links = 0;
+    for cap in URL.captures_iter(body) {
+        links += 1;
+        let rest = cap.get(1).map(|m| m.as_str()).unwrap_or("");
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if host.contains('@') {
+            out.insert("u:userinfo".into());
+        }
+        let bare = host.rsplit('@').next().unwrap_or(host);
+        let name = bare.split(':').next().unwrap_or(bare);
+        if name.split('.').all(|p| p.chars().all(|c| c.is_ascii_digit())) && name.contains('.') {
+            out.insert("u:ip".into());
+        }
+        if bare.contains(':') {
+            out.insert("u:port".into());
+        }
+    }
+    if links > 0 {
+        out.insert("u:link".into());
+    }
+    if links > 5 {
+        out.insert("u:many".into());
+    }
+    let without_urls = URL.replace_all(body, " ");
+    if EMAIL.is_match(&without_urls) {
+        out.insert("e:addr".into());
+    }
+    let clean = EMAIL.replace_all(&without_urls, " ");
+    if MONEY.is_match(&clean.to_lowercase()) {
+        out.insert("p:money".into());
+    }
+    if clean.contains("!!") {
+        out.insert("p:!!".into());
+    }
+    words.clear();
+    push_words(&clean, &mut words);
+    out.extend(words);
+    out
+}
+
+/// The message's language (ISO 639-3, as whatlang names it) when detection is reliable.
+pub fn language(text: &str) -> Option<&'static str> {
+    let info = whatlang::detect(head_chars(text, 2000))?;
+    info.is_reliable().then(|| info.lang().code())
+}
+
+fn head_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Han, kana and Hangul: no spaces between words, so bigrams stand in for words.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() && !is_cjk(c) || c == '\'' || c == '$' || c == '€' || c == '£'
+}
+
+fn push_words(text: &str, out: &mut Vec<String>) {
+    let mut word = String::new();
+    let mut cjk: Vec<char> = Vec::new();
+    for c in text.chars() {
+        if is_cjk(c) {
+            flush_word(&mut word, out);
+            cjk.push(c);
+            continue;
+        }
+        flush_cjk(&mut cjk, out);
+        if is_word_char(c) {
+            word.extend(c.to_lowercase());
+        } else {
+            flush_word(&mut word, out);
+        }
+    }
+    flush_word(&mut word, out);
+    flush_cjk(&mut cjk, out);
+}
+
+fn flush_word(word: &mut String, out: &mut Vec<String>) {
+    let w = word.trim_matches('\'');
+    let n = w.chars().count();
+    if (2..=MAX_WORD_CHARS).contains(&n) {
+        if w.chars().all(|c| c.is_ascii_digit()) {
+            out.push(format!("n:{}", n.min(9)));
+        } else if w.starts_with(['$', '€', '£']) && w.chars().skip(1).all(|c| c.is_ascii_digit()) {
+            out.push("p:price".into());
+        } else if !ETIQUETTE.contains(&w) {
+            out.push(w.to_string());
+        }
+    }
+    word.clear();
+}
+
+fn flush_cjk(run: &mut Vec<char>, out: &mut Vec<String>) {
+    match run.len() {
+        0 => {}
+        1 => out.push(run[0].to_string()),
+        _ => {
+            for pair in run.windows(2) {
+                out.push(pair.iter().collect());
+            }
+        }
+    }
+    run.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has(f: &HashSet<String>, t: &str) -> bool {
+        f.contains(t)
+    }
+
+    #[test]
+    fn words_are_lowercased_and_subject_words_also_marked() {
+        let f = features("Where is my ORDER?", "Hello, I'm waiting since Monday.");
+        assert!(has(&f, "where") && has(&f, "order") && has(&f, "s:where") && has(&f, "s:order"));
+        assert!(has(&f, "waiting") && has(&f, "i'm") && has(&f, "monday"));
+    }
+
+    #[test]
+    fn cjk_text_becomes_bigrams_and_umlauts_stay_words() {
+        let f = features("", "我的订单 Größe");
+        assert!(has(&f, "我的") && has(&f, "的订") && has(&f, "订单"));
+        assert!(has(&f, "größe"));
+    }
+
+    #[test]
+    fn numbers_links_and_addresses_become_shapes() {
+        let f = features("", "Order 48213 at http://192.168.1.1:8080/x or mail me@example.com, only $99!!");
+        assert!(has(&f, "n:5"));
+        assert!(has(&f, "u:link") && has(&f, "u:ip") && has(&f, "u:port"));
+        assert!(has(&f, "e:addr") && has(&f, "p:money") && has(&f, "p:!!"));
+        assert!(!f.iter().any(|t| t.contains("192") || t.contains("example")));
+    }
+
+    #[test]
+    fn letter_etiquette_is_not_a_feature() {
+        let f = features("", "Dear Sir or Madam, kindly advise. Yours faithfully, Margaret");
+        assert!(!has(&f, "dear") && !has(&f, "kindly") && !has(&f, "faithfully"));
+        assert!(has(&f, "advise") && has(&f, "margaret"));
+    }
+
+    #[test]
+    fn shouting_subjects_are_marked() {
+        assert!(has(&features("FREE MONEY NOW", ""), "s:ALLCAPS"));
+        assert!(!has(&features("Free money now", ""), "s:ALLCAPS"));
+    }
+}
