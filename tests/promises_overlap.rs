@@ -11,6 +11,7 @@ mod sink;
 
 use std::collections::HashSet;
 
+use common::servers::servers;
 use common::{Env, examples, jsonl, stderr};
 use promisekit::{all_at_once, assert_never_locked, assert_sound, ids, mbox, repeated};
 
@@ -263,5 +264,69 @@ fn a_maildir_and_an_mbox_of_the_same_messages_imported_at_once_store_each_once()
     assert_eq!(unique.len(), n, "every message arrived");
     assert_eq!(emitted.len(), n, "and each was emitted once");
     assert_eq!(env.count("SELECT COUNT(*) FROM messages") as usize, n);
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn two_auto_senders_at_once_keep_the_daily_cap_and_send_each_reply_once() {
+    let s = servers();
+    let env = Env::new();
+    env.write_config(&format!(
+        "[team]\ntimezone = \"UTC\"\n\
+         [accounts.support]\nsmtp = {{ host = \"127.0.0.1\", port = {}, tls = \"starttls\", user = \"test\", \
+         password_env = \"MR_OVERLAP_SMTP_PASSWORD\", ca_file = \"{}\", from = \"Support <test@example.test>\" }}\n\
+         [policy]\nauto_send = true\ncategories = [\"shipping\"]\nmin_confidence = 0.5\ndaily_cap = 3\nrate_per_minute = 0\n",
+        s.port("SMTP_PORT"),
+        s.ca_file()
+    ));
+    let tag = format!("cap{}", std::process::id());
+    let mut ledger = mailroom::ledger::Ledger::open(&env.ledger()).unwrap();
+    for i in 0..6 {
+        let file = env.path().join(format!("{i}.eml"));
+        std::fs::write(
+            &file,
+            format!(
+                "From: Ann <customer@example.test>\r\nSubject: parcel {i}\r\nMessage-ID: <{tag}-{i}@example.test>\r\n\r\nWhere is it?\r\n"
+            ),
+        )
+        .unwrap();
+        let message = ids(&env.run(&["fetch", "--eml", file.to_str().unwrap()], b"").stdout).pop().unwrap();
+        let json = serde_json::json!({"review_required": false});
+        ledger
+            .write(|tx| {
+                mailroom::ledger::drafts::insert_draft(
+                    tx,
+                    &mailroom::ledger::drafts::NewDraft {
+                        id: &format!("d-{tag}-{i}"),
+                        message: &message,
+                        subject: "",
+                        body: "Hello Ann,\n\nit left our warehouse today.\n",
+                        risk: "low",
+                        category: Some("shipping"),
+                        priority: Some("P4"),
+                        confidence: Some(0.95),
+                        draft_json: &json,
+                    },
+                    None,
+                )
+            })
+            .unwrap();
+    }
+    let send = || {
+        let mut c = env.cmd(&["send", "--auto"]);
+        c.env("MR_OVERLAP_SMTP_PASSWORD", "secret");
+        c
+    };
+    let outs = all_at_once(vec![send(), send()], b"");
+    let mut sent = Vec::new();
+    for o in &outs {
+        assert!(o.status.success(), "{}", stderr(o));
+        assert_never_locked(o, "send --auto");
+        sent.extend(jsonl(&o.stdout).into_iter().filter(|l| l["state"] == "sent").map(|l| l["draft"].as_str().unwrap().to_string()));
+    }
+    assert_eq!(repeated(&sent), Vec::<String>::new(), "a reply was sent twice");
+    assert_eq!(sent.len(), 3, "the daily cap holds across overlapping runs: {sent:?}");
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts WHERE state = 'sent' AND decided_by = 'policy'"), 3);
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts WHERE state = 'pending'"), 3);
     assert_sound(&env.ledger());
 }
