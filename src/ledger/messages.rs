@@ -113,6 +113,20 @@ impl Ledger {
             .optional()?)
     }
 
+    /// Messages stored by run `run_id` that did not get through the chain: no filter result,
+    /// or a passing one but no draft. In the order stored.
+    pub fn unfinished_of_run(&self, run_id: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT m.id FROM messages m WHERE m.run_id = ?1 \
+             AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message = m.id) \
+             AND COALESCE((SELECT s.summary FROM stage_results s WHERE s.message = m.id AND s.stage = 'filter' \
+                           ORDER BY s.version DESC LIMIT 1), 'pass') = 'pass' \
+             ORDER BY m.rowid",
+        )?;
+        let ids = stmt.query_map([run_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
     /// Ids of earlier messages with this Message-ID (for duplicate detection).
     pub fn ids_with_message_id(&self, message_id: &str) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached("SELECT id FROM messages WHERE message_id = ?1 ORDER BY rowid")?;
