@@ -315,3 +315,44 @@ fn a_power_cut_during_an_import_leaves_a_ledger_that_opens_is_sound_and_complete
         }
     }
 }
+
+#[test]
+fn a_run_killed_at_random_moments_then_rerun_takes_every_message_through_the_chain() {
+    let mut rng = rng("run kill -9");
+    let env = Env::new();
+    let ex = examples();
+    env.write_config(&format!(
+        "[team]\nname = \"Northwind Goods Support\"\ndomains = [\"shop.example\"]\n\
+         [draft]\nknowledge_dir = \"{}\"\n",
+        ex.join("knowledge").display()
+    ));
+    let n = 300;
+    let path = env.path().join("box.mbox");
+    std::fs::write(&path, mbox("chain", n, 600)).unwrap();
+    let mut kills = 0;
+    while kills < 15 {
+        let run = kill_at_random(env.cmd(&["run", "--mbox", path.to_str().unwrap()]), b"", &mut rng, 50..2500);
+        assert_sound(&env.ledger());
+        if !run.killed {
+            break;
+        }
+        kills += 1;
+    }
+    let last = env.run(&["run", "--mbox", path.to_str().unwrap()], b"");
+    assert!(last.status.success(), "the rerun completes: {}", stderr(&last));
+    eprintln!("{kills} runs killed");
+    assert!(kills >= 3, "runs were killed before they finished ({kills})");
+    assert_eq!(env.count("SELECT COUNT(*) FROM messages"), n as i64);
+    let unfiltered = env.count(
+        "SELECT COUNT(*) FROM messages m WHERE NOT EXISTS \
+         (SELECT 1 FROM stage_results s WHERE s.message = m.id AND s.stage = 'filter')",
+    );
+    assert_eq!(unfiltered, 0, "every message stored by a killed run went through the chain");
+    let passed_without_draft = env.count(
+        "SELECT COUNT(*) FROM stage_results f WHERE f.stage = 'filter' AND f.summary = 'pass' \
+         AND f.version = (SELECT MAX(version) FROM stage_results x WHERE x.message = f.message AND x.stage = 'filter') \
+         AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message = f.message)",
+    );
+    assert_eq!(passed_without_draft, 0, "every passing message has its triage and draft");
+    assert_sound(&env.ledger());
+}
