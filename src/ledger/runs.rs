@@ -44,7 +44,7 @@ impl Ledger {
 }
 
 /// True when a process with this pid exists (signal 0 checks without sending anything).
-fn process_alive(pid: i64) -> bool {
+pub(crate) fn process_alive(pid: i64) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
     if pid <= 0 {
         return false;
