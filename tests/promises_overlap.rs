@@ -8,6 +8,9 @@ mod common;
 mod promisekit;
 mod reviewkit;
 mod sink;
+mod support {
+    pub mod mock_openai;
+}
 
 use std::collections::HashSet;
 
@@ -328,5 +331,123 @@ fn two_auto_senders_at_once_keep_the_daily_cap_and_send_each_reply_once() {
     assert_eq!(sent.len(), 3, "the daily cap holds across overlapping runs: {sent:?}");
     assert_eq!(env.count("SELECT COUNT(*) FROM drafts WHERE state = 'sent' AND decided_by = 'policy'"), 3);
     assert_eq!(env.count("SELECT COUNT(*) FROM drafts WHERE state = 'pending'"), 3);
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn two_imap_fetches_of_one_mailbox_at_once_store_and_emit_each_message_once() {
+    let mailbox = format!("Overlap-{}", std::process::id());
+    promisekit::imap_mailbox(&mailbox, &promisekit::imap_messages("imap-overlap", 150, 1500));
+    let env = Env::new();
+    env.write_config(&promisekit::imap_account(&mailbox));
+    let fetch = || {
+        let mut c = env.cmd(&["fetch"]);
+        c.env("MR_PROMISE_IMAP_PASSWORD", "secret");
+        c
+    };
+    let outs = all_at_once(vec![fetch(), fetch(), fetch()], b"");
+    let mut emitted = Vec::new();
+    for o in &outs {
+        assert!(o.status.success(), "{}", stderr(o));
+        assert_never_locked(o, "fetch");
+        emitted.extend(ids(&o.stdout));
+    }
+    assert_eq!(repeated(&emitted), Vec::<String>::new(), "a message was emitted by two fetches");
+    assert_eq!(emitted.len(), 150);
+    assert_eq!(env.count("SELECT COUNT(*) FROM messages"), 150);
+    assert_eq!(env.count("SELECT COUNT(*) FROM locations"), 150);
+    assert_eq!(env.count("SELECT highest_uid FROM sync_state"), 150);
+    let again = all_at_once(vec![fetch()], b"");
+    assert!(ids(&again[0].stdout).is_empty(), "nothing new afterwards");
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn two_filter_and_two_classify_runs_on_the_same_records_agree_and_store_one_triage_each() {
+    let env = sample_env("");
+    let records = sample_records(&env);
+    let messages = jsonl(&records).len() as i64;
+    let outs = all_at_once(vec![env.cmd(&["filter", "--all"]), env.cmd(&["filter", "--all"])], &records);
+    for o in &outs {
+        assert!(o.status.success(), "{}", stderr(o));
+        assert_never_locked(o, "filter");
+        assert_eq!(jsonl(&o.stdout).len() as i64, messages);
+    }
+    // Each run records its verdict (a rerun adds a version by design); both agree on every message.
+    assert_eq!(env.count("SELECT COUNT(*) FROM stage_results WHERE stage = 'filter'"), 2 * messages);
+    let disagreeing = env.count(
+        "SELECT COUNT(*) FROM (SELECT message FROM stage_results WHERE stage = 'filter' GROUP BY message \
+         HAVING COUNT(DISTINCT result_json) > 1 OR COUNT(*) <> 2)",
+    );
+    assert_eq!(disagreeing, 0, "the two runs judged every message once each, alike");
+    let filtered = outs[0].stdout.clone();
+    let outs = all_at_once(vec![env.cmd(&["classify"]), env.cmd(&["classify"])], &filtered);
+    for o in &outs {
+        assert!(o.status.success(), "{}", stderr(o));
+        assert_never_locked(o, "classify");
+    }
+    let triaged = env.count("SELECT COUNT(DISTINCT message) FROM stage_results WHERE stage = 'triage'");
+    assert!(triaged > 0);
+    assert_eq!(env.count("SELECT COUNT(*) FROM stage_results WHERE stage = 'triage'"), triaged, "one triage per message");
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn two_runs_of_the_whole_chain_at_once_take_each_message_through_it_once() {
+    let hook = sink::Sink::start();
+    let env = sample_env(&hook.config());
+    let sample = examples().join("sample.mbox");
+    let run = || env.cmd(&["run", "--mbox", sample.to_str().unwrap()]);
+    let outs = all_at_once(vec![run(), run()], b"");
+    let mut emitted = Vec::new();
+    for o in &outs {
+        assert!(o.status.success(), "{}", stderr(o));
+        assert_never_locked(o, "run");
+        emitted.extend(ids(&o.stdout));
+    }
+    assert_eq!(repeated(&emitted), Vec::<String>::new());
+    let drafts = env.count("SELECT COUNT(*) FROM drafts");
+    assert_eq!(drafts, emitted.len() as i64, "one draft per message that passed");
+    assert_eq!(env.count("SELECT COUNT(*) FROM stage_results WHERE stage = 'filter'"), env.count("SELECT COUNT(*) FROM messages"));
+    let posted: Vec<String> = hook.posts().iter().map(|p| p["message"].as_str().unwrap_or_default().to_string()).collect();
+    assert_eq!(repeated(&posted), Vec::<String>::new(), "the chat got a message twice");
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn two_model_classify_runs_at_once_pay_for_each_message_once() {
+    const KEY: &str = "sk-overlap-FAKE-1f2e3d";
+    let mock = support::mock_openai::Mock::start(KEY, std::time::Duration::from_millis(80), vec![]);
+    let env = Env::new();
+    env.write_config(&format!(
+        "[model]\nbase_url = \"{}\"\nmodel = \"mock-4o\"\napi_key_env = \"MR_OVERLAP_KEY\"\ntimeout_secs = 10\n\
+         [classify]\nbackend = \"model\"\n",
+        mock.base_url()
+    ));
+    let path = env.path().join("box.mbox");
+    std::fs::write(&path, mbox("paid", 40, 300)).unwrap();
+    let records = env.run(&["fetch", "--mbox", path.to_str().unwrap()], b"").stdout;
+    let classify = || {
+        let mut c = env.cmd(&["classify", "-j", "4"]);
+        c.env("MR_OVERLAP_KEY", KEY);
+        c
+    };
+    let outs = all_at_once(vec![classify(), classify()], &records);
+    for o in &outs {
+        assert!(o.status.success(), "{}", stderr(o));
+        assert_never_locked(o, "classify");
+        assert_eq!(jsonl(&o.stdout).len(), 40);
+    }
+    let paid_twice: Vec<usize> = mock.per_message().into_values().filter(|&n| n > 1).collect();
+    assert_eq!(mock.calls(), 40, "each message is paid for once across overlapping runs ({} asked twice)", paid_twice.len());
+    // Each run stores its triage (the second one's says the answer was cached); they agree.
+    let triaged = env.count("SELECT COUNT(DISTINCT message) FROM stage_results WHERE stage = 'triage'");
+    assert_eq!(triaged, 40);
+    let disagreeing = env.count(
+        "SELECT COUNT(*) FROM (SELECT message FROM stage_results WHERE stage = 'triage' GROUP BY message \
+         HAVING COUNT(DISTINCT summary) > 1)",
+    );
+    assert_eq!(disagreeing, 0);
+    assert_eq!(env.count("SELECT COUNT(*) FROM kv WHERE key LIKE 'model-claim:%'"), 0, "no claim is left behind");
     assert_sound(&env.ledger());
 }

@@ -185,3 +185,40 @@ pub fn ids_so_far(stdout: &[u8]) -> Vec<String> {
         .filter_map(|v| v["id"].as_str().map(str::to_string))
         .collect()
 }
+
+/// `[accounts.support]` reading `mailbox` of the test Dovecot's user `test` (plain IMAP on
+/// loopback, password from `MR_PROMISE_IMAP_PASSWORD`).
+pub fn imap_account(mailbox: &str) -> String {
+    let s = super::common::servers::servers();
+    format!(
+        "[accounts.support]\nimap = {{ host = \"127.0.0.1\", port = {}, tls = \"none\", user = \"test\", \
+         password_env = \"MR_PROMISE_IMAP_PASSWORD\", mailboxes = [\"{mailbox}\"] }}\n",
+        s.port("IMAP_PORT")
+    )
+}
+
+/// Creates `mailbox` for the test user and appends `messages` to it over IMAP.
+pub fn imap_mailbox(mailbox: &str, messages: &[Vec<u8>]) {
+    use mailroom::mail::imap::ImapSession;
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    let s = super::common::servers::servers();
+    let config: mailroom::config::ImapConfig = toml::from_str(&format!(
+        "host = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nuser = \"test\"\npassword = \"secret\"\n",
+        s.port("IMAP_PORT")
+    ))
+    .expect("imap config");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let mut session = ImapSession::connect(&config, "test").await.expect("test login");
+        session.create(mailbox).await.expect("create mailbox");
+        for m in messages {
+            session.append(mailbox, &[], m).await.expect("append");
+        }
+        session.logout().await;
+    });
+}
+
+/// `n` distinct CRLF messages for an IMAP mailbox.
+pub fn imap_messages(tag: &str, n: usize, body_bytes: usize) -> Vec<Vec<u8>> {
+    (0..n).map(|i| message(tag, i, body_bytes).replace('\n', "\r\n").into_bytes()).collect()
+}
