@@ -444,13 +444,14 @@ fn prepare_slot(
         return Ok(Slot { pos, record, call: Some((key, p.clone(), true)), cached: None, fallback_note: None });
     }
     // Another run asking about the same text right now: wait for its answer, not pay twice.
-    let wait_for = if force || ctx.ledger()?.claim_model_call(&key)? { None } else { Some((ctx.ledger_path(), key.clone())) };
+    let wait_for = if force || ctx.ledger()?.claim_model_call(&key)? { None } else { Some(key.clone()) };
+    let (ledger_path, call_key, model_name) = (ctx.ledger_path(), key.clone(), prompt.model.clone());
     let (client, prompt2, permits) = (client.clone(), prompt.clone(), permits.clone());
     let request = prompt.request(&text);
     let (auth_failed, cancelled) = (auth_failed.clone(), cancelled.clone());
     let handle = tokio::spawn(async move {
-        if let Some((ledger, key)) = wait_for {
-            if let Some(answer) = answer_from_other_run(&ledger, &key, &cancelled).await {
+        if let Some(key) = wait_for {
+            if let Some(answer) = answer_from_other_run(&ledger_path, &key, &cancelled).await {
                 return crate::model::Outcome { result: Ok((answer, Default::default())), attempts: Vec::new() };
             }
         }
@@ -466,11 +467,27 @@ fn prepare_slot(
         if let Err(ModelError::Auth { .. }) = out.result {
             auth_failed.store(true, Ordering::SeqCst);
         }
+        // Paid for: cached now, not when its turn in the output comes (a kill in between
+        // would throw it away).
+        if let Ok((answer, _)) = &out.result {
+            if let Ok(json) = serde_json::to_string(answer) {
+                let stored = tokio::task::spawn_blocking(move || cache_now(&ledger_path, &call_key, &model_name, &json)).await;
+                if let Ok(Err(e)) = stored {
+                    tracing::warn!("caching a model answer failed (it is cached again when written): {e:#}");
+                }
+            }
+        }
         out
     });
     let pending: Pending = handle.map(|r| Arc::new(r.ok())).boxed().shared();
     inflight.insert(key.clone(), pending.clone());
     Ok(Slot { pos, record, call: Some((key, pending, false)), cached: None, fallback_note: None })
+}
+
+fn cache_now(ledger: &std::path::Path, key: &str, model: &str, json: &str) -> Result<()> {
+    let conn = rusqlite::Connection::open(ledger)?;
+    conn.busy_timeout(std::time::Duration::from_secs(60))?;
+    crate::ledger::model_cache::cache_answer(&conn, key, model, json)
 }
 
 /// Waits while another run asks the model about the same text: its answer, or None when it

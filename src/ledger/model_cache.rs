@@ -42,6 +42,18 @@ pub fn claimed(conn: &Connection, key: &str) -> Result<Claimed> {
     })
 }
 
+/// `Ledger::cache_answer` on any connection (a call's task stores its answer the moment it
+/// arrives, so a kill loses only the calls still in flight).
+pub fn cache_answer(conn: &Connection, key: &str, model: &str, response_json: &str) -> Result<()> {
+    // One transaction: a kill cannot leave an answer with its claim still standing.
+    let tx = conn.unchecked_transaction()?;
+    tx.prepare_cached("INSERT OR IGNORE INTO model_cache (key, model, response_json, created_at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![key, model, response_json, now()])?;
+    tx.execute("DELETE FROM kv WHERE key = ?1", [claim_key(key)])?;
+    tx.commit()?;
+    Ok(())
+}
+
 fn live_claim(pid: &str, at: &str) -> bool {
     let fresh = chrono::DateTime::parse_from_rfc3339(at)
         .is_ok_and(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds() < CLAIM_TTL_SECS);
@@ -57,12 +69,7 @@ impl Ledger {
 
     /// Stores an answer (the first one wins when two runs race); the call's claim is over.
     pub fn cache_answer(&self, key: &str, model: &str, response_json: &str) -> Result<()> {
-        let mut stmt = self.conn.prepare_cached(
-            "INSERT OR IGNORE INTO model_cache (key, model, response_json, created_at) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        stmt.execute(params![key, model, response_json, now()])?;
-        self.conn.execute("DELETE FROM kv WHERE key = ?1", [claim_key(key)])?;
-        Ok(())
+        cache_answer(&self.conn, key, model, response_json)
     }
 
     /// Claims the call for `key` for this process. Returns false when another live process
