@@ -8,6 +8,9 @@
 
 mod common;
 mod promisekit;
+mod support {
+    pub mod mock_openai;
+}
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -354,5 +357,84 @@ fn a_run_killed_at_random_moments_then_rerun_takes_every_message_through_the_cha
          AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message = f.message)",
     );
     assert_eq!(passed_without_draft, 0, "every passing message has its triage and draft");
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn a_model_classify_killed_at_random_moments_then_rerun_classifies_everything_paying_once_per_answer() {
+    const KEY: &str = "sk-crash-FAKE-0a9b8c";
+    let mut rng = rng("classify kill -9");
+    let mock = support::mock_openai::Mock::start(KEY, Duration::from_millis(150), vec![]);
+    let env = Env::new();
+    env.write_config(&format!(
+        "[model]\nbase_url = \"{}\"\nmodel = \"mock-4o\"\napi_key_env = \"MR_CRASH_KEY\"\ntimeout_secs = 10\n\
+         [classify]\nbackend = \"model\"\n",
+        mock.base_url()
+    ));
+    let n = 80;
+    let jobs = 2;
+    let path = env.path().join("box.mbox");
+    std::fs::write(&path, mbox("classify", n, 300)).unwrap();
+    let records = env.run(&["fetch", "--mbox", path.to_str().unwrap()], b"").stdout;
+    let classify = || {
+        let mut c = env.cmd(&["classify", "-j", &jobs.to_string()]);
+        c.env("MR_CRASH_KEY", KEY);
+        c
+    };
+    let mut kills = 0;
+    while kills < 15 {
+        let run = kill_at_random(classify(), &records, &mut rng, 50..1500);
+        assert_sound(&env.ledger());
+        if !run.killed {
+            break;
+        }
+        kills += 1;
+    }
+    let last = promisekit::run_within(classify(), &records, Duration::from_secs(120));
+    assert!(last.status.success(), "the rerun completes: {}", stderr(&last));
+    eprintln!("{kills} classify runs killed; {} model calls for {n} messages", mock.calls());
+    assert!(kills >= 3, "runs were killed before they finished ({kills})");
+    assert_eq!(jsonl(&last.stdout).len(), n);
+    assert_eq!(env.count("SELECT COUNT(DISTINCT message) FROM stage_results WHERE stage = 'triage'"), n as i64);
+    // A kill loses at most the calls it interrupted; every answer received was cached.
+    assert!(mock.calls() <= n + kills * jobs, "{} calls for {n} messages and {kills} kills", mock.calls());
+    assert_eq!(env.count("SELECT COUNT(*) FROM model_cache"), n as i64);
+    assert_eq!(env.count("SELECT COUNT(*) FROM kv WHERE key LIKE 'model-claim:%'"), 0, "no claim outlives its run");
+    assert_sound(&env.ledger());
+}
+
+#[test]
+fn an_imap_fetch_killed_at_random_moments_then_rerun_stores_every_message_once() {
+    let mut rng = rng("imap fetch kill -9");
+    let n = 400;
+    let mailbox = format!("Crash-{}", std::process::id());
+    promisekit::imap_mailbox(&mailbox, &promisekit::imap_messages("imap-crash", n, 2000));
+    let env = Env::new();
+    env.write_config(&promisekit::imap_account(&mailbox));
+    let fetch = || {
+        let mut c = env.cmd(&["fetch"]);
+        c.env("MR_PROMISE_IMAP_PASSWORD", "secret");
+        c
+    };
+    let mut emitted: Vec<String> = Vec::new();
+    let mut kills = 0;
+    while kills < 15 {
+        let run = kill_at_random(fetch(), b"", &mut rng, 30..800);
+        emitted.extend(ids_so_far(&run.stdout));
+        assert_sound(&env.ledger());
+        if !run.killed {
+            break;
+        }
+        kills += 1;
+    }
+    let last = promisekit::run_within(fetch(), b"", Duration::from_secs(120));
+    assert!(last.status.success(), "the rerun completes: {}", stderr(&last));
+    emitted.extend(ids(&last.stdout));
+    eprintln!("{kills} IMAP fetches killed; {} of {n} records emitted", emitted.len());
+    assert!(kills >= 2, "runs were killed before they finished ({kills})");
+    assert_eq!(repeated(&emitted), Vec::<String>::new(), "no record was emitted twice");
+    assert_eq!(env.count("SELECT COUNT(*) FROM messages"), n as i64, "every message is in the ledger once");
+    assert_eq!(env.count("SELECT COUNT(*) FROM locations"), n as i64);
+    assert_eq!(env.count("SELECT highest_uid FROM sync_state"), n as i64);
     assert_sound(&env.ledger());
 }
