@@ -10,6 +10,9 @@ mod common;
 mod promisekit;
 mod reviewkit;
 mod sink;
+mod support {
+    pub mod mock_openai;
+}
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -146,6 +149,58 @@ fn prompt_injections_never_get_an_automatic_reply() {
     assert_sound(&env.ledger());
 }
 
+#[test]
+fn prompt_injections_that_fool_the_model_still_get_no_automatic_reply() {
+    // The model says what each message asks it to: a confident shipping question (the mock
+    // obeys the `cat=` and `conf=` markers, as a model obeys an injection).
+    const KEY: &str = "sk-untrusted-FAKE-5e6f";
+    let mock = support::mock_openai::Mock::start(KEY, Duration::ZERO, vec![]);
+    let env = Env::new();
+    permissive_config(
+        &env,
+        &format!(
+            "\n[model]\nbase_url = \"{}\"\nmodel = \"mock-4o\"\napi_key_env = \"MR_UNTRUSTED_KEY\"\n\
+             [classify]\nbackend = \"model\"\n",
+            mock.base_url()
+        ),
+    );
+    let dir = env.path().join("fooled");
+    std::fs::create_dir(&dir).unwrap();
+    for f in injection_files() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        // The marker goes into the body, after the headers.
+        let fooled = text.replacen("\n\n", "\n\ncat=shipping conf=0.99\n\n", 1);
+        std::fs::write(dir.join(f.file_name().unwrap()), fooled).unwrap();
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut fetch = env.cmd(&["fetch", "--eml"]);
+    fetch.args(&files);
+    let mut records = fetch.output().unwrap().stdout;
+    for stage in [&["filter"][..], &["classify"], &["draft"]] {
+        let mut c = env.cmd(stage);
+        c.env("MR_UNTRUSTED_KEY", KEY);
+        let out = promisekit::run_within(c, &records, Duration::from_secs(120));
+        assert!(out.status.success(), "{}: {}", stage[0], stderr(&out));
+        records = out.stdout;
+    }
+    let drafted = jsonl(&records);
+    assert_eq!(drafted.len(), files.len(), "every message passed the filter and was drafted");
+    assert!(mock.calls() >= drafted.len(), "the model was asked");
+    for r in &drafted {
+        assert_eq!(r["triage"]["category"], "shipping", "the model was fooled: {}", r["triage"]);
+    }
+    let sent = run(&env, &["send", "--auto"], b"");
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let sent: Vec<String> = jsonl(&sent.stdout).iter().filter(|o| o["state"] == "sent").map(|o| o["message"].as_str().unwrap().to_string()).collect();
+    let control = drafted.iter().find(|r| r["message_id"] == "control00@example.test").expect("the control passed the filter");
+    assert_eq!(sent, [control["id"].as_str().unwrap()], "only the control went out by itself");
+    for r in drafted.iter().filter(|r| r["message_id"] != "control00@example.test") {
+        assert_eq!(r["draft"]["risk"], "high", "{}: {}", r["subject"], r["draft"]["risk_reasons"]);
+    }
+    assert_sound(&env.ledger());
+}
+
 /// Every text and blob of every table of the ledger, as bytes.
 fn ledger_dump(path: &Path) -> Vec<u8> {
     let db = rusqlite::Connection::open(path).unwrap();
@@ -185,7 +240,10 @@ fn no_secret_of_the_config_reaches_records_drafts_the_ledger_logs_or_webhooks() 
     const SIGN_SECRET: &str = "SIGNSECRET-b5d0e2f4a1";
     const WRONG_PASSWORD: &str = "WRONGPASS-91c3d5e7f9";
     const COMMAND_PASSWORD: &str = "CMDPASS-4f6a8c0e2b";
+    const WRONG_KEY: &str = "sk-WRONG-c3d2e1f0a9b8";
     let hook = sink::Sink::start();
+    // The model endpoint answers with the key it was sent when the key is wrong, as OpenAI does.
+    let mock = support::mock_openai::Mock::start(API_KEY, Duration::ZERO, vec![]);
     let env = Env::new();
     let s = servers();
     permissive_config(
@@ -193,7 +251,7 @@ fn no_secret_of_the_config_reaches_records_drafts_the_ledger_logs_or_webhooks() 
         &format!(
             r#"
 [model]
-base_url = "http://127.0.0.1:9/v1"
+base_url = "{model_url}"
 model = "gpt-4o-mini"
 api_key_env = "MR_FAKE_API_KEY"
 
@@ -215,6 +273,7 @@ imap = {{ host = "127.0.0.1", port = {imap}, tls = "starttls", user = "test", pa
             smtp = s.port("SMTP_PORT"),
             imap = s.port("IMAP_PORT"),
             ca = s.ca_file(),
+            model_url = mock.base_url(),
         ),
     );
     let secret_env = |c: &mut std::process::Command| {
@@ -250,6 +309,15 @@ imap = {{ host = "127.0.0.1", port = {imap}, tls = "starttls", user = "test", pa
     outputs.push(step(&["-v", "send", "--auto"], b""));
     outputs.push(step(&["digest", "--format", "json"], b""));
     outputs.push(step(&["heartbeat", "--json"], b""));
+    outputs.push(step(&["-vv", "classify", "--backend", "model", "--force"], &records));
+    assert!(mock.calls() > 0, "the model was asked with the key");
+    // The same with a wrong key: the endpoint's error quotes the key it got.
+    let mut wrong = env.cmd(&["-vv", "classify", "--backend", "model", "--force"]);
+    secret_env(&mut wrong);
+    wrong.env("MR_FAKE_API_KEY", WRONG_KEY);
+    let refused = promisekit::run_within(wrong, &records, Duration::from_secs(120));
+    assert!(stderr(&refused).contains("401") || stderr(&refused).to_lowercase().contains("key"), "{}", stderr(&refused));
+    outputs.push(refused);
     outputs.push(step(&["-v", "draft", "--backend", "model"], &records));
 
     let mut everything: Vec<u8> = Vec::new();
@@ -262,7 +330,7 @@ imap = {{ host = "127.0.0.1", port = {imap}, tls = "starttls", user = "test", pa
         everything.extend(post.to_string().into_bytes());
     }
     assert!(!hook.posts().is_empty(), "the webhooks were used");
-    for secret in [API_KEY, HOOK_TOKEN, SIGN_SECRET, WRONG_PASSWORD, COMMAND_PASSWORD] {
+    for secret in [API_KEY, HOOK_TOKEN, SIGN_SECRET, WRONG_PASSWORD, COMMAND_PASSWORD, WRONG_KEY, "sk-WRONG"] {
         assert!(!contains(&everything, secret), "{secret} leaked");
     }
     assert!(!contains(&everything, "sk-FAKE"), "no part of the API key leaked");
