@@ -33,17 +33,22 @@ fn no_panic(out: &std::process::Output, what: &str) {
     assert!(!stderr(out).contains("panicked"), "{what} panicked: {}", stderr(out));
 }
 
-/// Imports `files` as .eml, drafts what came out and lists the review queue; returns the records.
-fn import_and_draft(env: &Env, files: &[PathBuf]) -> Vec<serde_json::Value> {
+/// Imports `files` as .eml, takes what came out through filter (all records), classify and
+/// draft, and lists the review queue; returns the imported records.
+fn through_the_chain(env: &Env, files: &[PathBuf]) -> Vec<serde_json::Value> {
     let mut cmd = env.cmd(&["fetch", "--eml"]);
     cmd.args(files);
     let fetch = run_within(cmd, b"", LIMIT);
     no_panic(&fetch, "fetch");
     let records = jsonl(&fetch.stdout);
-    let draft = run_within(env.cmd(&["draft", "--quiet"]), &fetch.stdout, LIMIT);
-    no_panic(&draft, "draft");
-    assert!(draft.status.success(), "draft: {}", stderr(&draft));
-    assert_eq!(jsonl(&draft.stdout).len(), records.len(), "draft passes every record on");
+    let mut input = fetch.stdout.clone();
+    for stage in [&["filter", "--all", "--quiet"][..], &["classify", "--quiet"], &["draft", "--quiet"]] {
+        let out = run_within(env.cmd(stage), &input, LIMIT);
+        no_panic(&out, stage[0]);
+        assert!(out.status.success(), "{}: {}", stage[0], stderr(&out));
+        assert_eq!(jsonl(&out.stdout).len(), records.len(), "{} passes every record on", stage[0]);
+        input = out.stdout;
+    }
     for args in [&["review", "list", "--json"][..], &["digest", "--format", "json"], &["export"]] {
         let out = run_within(env.cmd(args), b"", LIMIT);
         no_panic(&out, args[0]);
@@ -70,11 +75,11 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn every_file_of_the_shared_mime_corpus_is_imported_and_drafted_without_a_panic_or_a_hang() {
+fn every_file_of_the_shared_mime_corpus_goes_through_the_chain_without_a_panic_or_a_hang() {
     let env = Env::new();
     let files = files_under(&shared_data().join("mime"));
     assert!(files.len() > 500, "the corpus is there ({} files)", files.len());
-    let records = import_and_draft(&env, &files);
+    let records = through_the_chain(&env, &files);
     let c = counts(&env, "fetch");
     let (seen, unreadable) = (c["seen"].as_u64().unwrap(), c["unreadable"].as_u64().unwrap());
     assert_eq!(seen + unreadable, files.len() as u64, "every file is a message or a reported error: {c}");
@@ -307,27 +312,9 @@ fn bad_jsonl_lines_are_reported_by_number_and_the_batch_goes_on() {
         good[2].to_string().into_bytes(),                // 9
     ];
     let input: Vec<u8> = lines.iter().flat_map(|l| [l.as_slice(), b"\n"].concat()).collect();
-    let (out, mib) = run_measured(&env.cmd(&["draft"]), &input, env.path());
-    no_panic(&out, "draft");
-    assert_eq!(out.status.code(), Some(1), "bad lines make the run exit 1");
-    assert!(mib < 300, "peak memory {mib} MiB");
-    let err = stderr(&out);
-    for (line, what) in [
-        (3, "NUL byte"),
-        (4, "not valid UTF-8"),
-        (5, "recursion limit"),
-        (6, "longer than the limit"),
-        (7, "NUL byte"),
-        (8, "not a JSON object"),
-    ] {
-        assert!(err.contains(&format!("stdin:{line}: ")) && err.lines().any(|l| l.contains(&format!("stdin:{line}:")) && l.contains(what)),
-            "line {line} ({what}) is reported:\n{}", err.chars().take(3000).collect::<String>());
+    for stage in [&["filter", "--all"][..], &["classify"], &["draft"]] {
+        bad_lines_are_reported(&env, stage, &input, &good);
     }
-    assert!(err.lines().all(|l| l.len() < 500), "no error line repeats the input");
-    let passed = jsonl(&out.stdout);
-    let ids: Vec<&str> = passed.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, [good[0]["id"].as_str().unwrap(), good[1]["id"].as_str().unwrap(), good[2]["id"].as_str().unwrap()]);
-    assert_eq!(passed[1]["x_note"].as_str().unwrap().len(), 1 << 20, "unknown keys pass through whole");
 
     // --strict stops at the first bad line, after what came before it.
     let mut strict = env.cmd(&["draft"]);
@@ -337,6 +324,32 @@ fn bad_jsonl_lines_are_reported_by_number_and_the_batch_goes_on() {
     assert_eq!(jsonl(&out.stdout).len(), 2);
     assert!(stderr(&out).contains("stdin:3"), "{}", stderr(&out));
     assert_sound(&env.ledger());
+}
+
+/// `stage` reads `input` (the lines of `bad_jsonl_lines_are_reported_by_number_and_the_batch_goes_on`).
+fn bad_lines_are_reported(env: &Env, args: &[&str], input: &[u8], good: &[serde_json::Value]) {
+    let stage = args[0];
+    let (out, mib) = run_measured(&env.cmd(args), input, env.path());
+    no_panic(&out, stage);
+    assert_eq!(out.status.code(), Some(1), "{stage}: bad lines make the run exit 1");
+    assert!(mib < 300, "{stage}: peak memory {mib} MiB");
+    let err = stderr(&out);
+    for (line, what) in [
+        (3, "NUL byte"),
+        (4, "not valid UTF-8"),
+        (5, "recursion limit"),
+        (6, "longer than the limit"),
+        (7, "NUL byte"),
+        (8, "not a JSON object"),
+    ] {
+        assert!(err.lines().any(|l| l.contains(&format!("stdin:{line}:")) && l.contains(what)),
+            "{stage}: line {line} ({what}) is reported:\n{}", err.chars().take(3000).collect::<String>());
+    }
+    assert!(err.lines().all(|l| l.len() < 500), "{stage}: no error line repeats the input");
+    let passed = jsonl(&out.stdout);
+    let ids: Vec<&str> = passed.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [good[0]["id"].as_str().unwrap(), good[1]["id"].as_str().unwrap(), good[2]["id"].as_str().unwrap()], "{stage}");
+    assert_eq!(passed[1]["x_note"].as_str().unwrap().len(), 1 << 20, "{stage}: unknown keys pass through whole");
 }
 
 #[test]
