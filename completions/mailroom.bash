@@ -49,6 +49,9 @@ _mailroom() {
             mailroom,init)
                 cmd="mailroom__subcmd__init"
                 ;;
+            mailroom,ledger)
+                cmd="mailroom__subcmd__ledger"
+                ;;
             mailroom,notify)
                 cmd="mailroom__subcmd__notify"
                 ;;
@@ -136,6 +139,9 @@ _mailroom() {
             mailroom__subcmd__help,init)
                 cmd="mailroom__subcmd__help__subcmd__init"
                 ;;
+            mailroom__subcmd__help,ledger)
+                cmd="mailroom__subcmd__help__subcmd__ledger"
+                ;;
             mailroom__subcmd__help,notify)
                 cmd="mailroom__subcmd__help__subcmd__notify"
                 ;;
@@ -166,6 +172,9 @@ _mailroom() {
             mailroom__subcmd__help__subcmd__generate,spam-model)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__spam__subcmd__model"
                 ;;
+            mailroom__subcmd__help__subcmd__ledger,check)
+                cmd="mailroom__subcmd__help__subcmd__ledger__subcmd__check"
+                ;;
             mailroom__subcmd__help__subcmd__review,approve)
                 cmd="mailroom__subcmd__help__subcmd__review__subcmd__approve"
                 ;;
@@ -192,6 +201,18 @@ _mailroom() {
                 ;;
             mailroom__subcmd__help__subcmd__review,show)
                 cmd="mailroom__subcmd__help__subcmd__review__subcmd__show"
+                ;;
+            mailroom__subcmd__ledger,check)
+                cmd="mailroom__subcmd__ledger__subcmd__check"
+                ;;
+            mailroom__subcmd__ledger,help)
+                cmd="mailroom__subcmd__ledger__subcmd__help"
+                ;;
+            mailroom__subcmd__ledger__subcmd__help,check)
+                cmd="mailroom__subcmd__ledger__subcmd__help__subcmd__check"
+                ;;
+            mailroom__subcmd__ledger__subcmd__help,help)
+                cmd="mailroom__subcmd__ledger__subcmd__help__subcmd__help"
                 ;;
             mailroom__subcmd__review,approve)
                 cmd="mailroom__subcmd__review__subcmd__approve"
@@ -260,7 +281,7 @@ _mailroom() {
 
     case "${cmd}" in
         mailroom)
-            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version fetch filter classify draft notify review send digest heartbeat export run cases init generate help"
+            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -912,7 +933,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__help)
-            opts="fetch filter classify draft notify review send digest heartbeat export run cases init generate help"
+            opts="fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1163,6 +1184,34 @@ _mailroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mailroom__subcmd__help__subcmd__ledger)
+            opts="check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__ledger__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mailroom__subcmd__help__subcmd__notify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1360,6 +1409,92 @@ _mailroom() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__ledger)
+            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__ledger__subcmd__check)
+            opts="-v -q -h -V --json --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__ledger__subcmd__help)
+            opts="check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__ledger__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__ledger__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -443,10 +443,18 @@ fn prepare_slot(
     if let Some(p) = inflight.get(&key) {
         return Ok(Slot { pos, record, call: Some((key, p.clone(), true)), cached: None, fallback_note: None });
     }
+    // Another run asking about the same text right now: wait for its answer, not pay twice.
+    let wait_for = if force || ctx.ledger()?.claim_model_call(&key)? { None } else { Some(key.clone()) };
+    let (ledger_path, call_key, model_name) = (ctx.ledger_path(), key.clone(), prompt.model.clone());
     let (client, prompt2, permits) = (client.clone(), prompt.clone(), permits.clone());
     let request = prompt.request(&text);
     let (auth_failed, cancelled) = (auth_failed.clone(), cancelled.clone());
     let handle = tokio::spawn(async move {
+        if let Some(key) = wait_for {
+            if let Some(answer) = answer_from_other_run(&ledger_path, &key, &cancelled).await {
+                return crate::model::Outcome { result: Ok((answer, Default::default())), attempts: Vec::new() };
+            }
+        }
         let _permit = permits.acquire_owned().await;
         if auth_failed.load(Ordering::SeqCst) {
             // Another call was refused for the key: do not send this one with it too.
@@ -459,11 +467,43 @@ fn prepare_slot(
         if let Err(ModelError::Auth { .. }) = out.result {
             auth_failed.store(true, Ordering::SeqCst);
         }
+        // Paid for: cached now, not when its turn in the output comes (a kill in between
+        // would throw it away).
+        if let Ok((answer, _)) = &out.result {
+            if let Ok(json) = serde_json::to_string(answer) {
+                let stored = tokio::task::spawn_blocking(move || cache_now(&ledger_path, &call_key, &model_name, &json)).await;
+                if let Ok(Err(e)) = stored {
+                    tracing::warn!("caching a model answer failed (it is cached again when written): {e:#}");
+                }
+            }
+        }
         out
     });
     let pending: Pending = handle.map(|r| Arc::new(r.ok())).boxed().shared();
     inflight.insert(key.clone(), pending.clone());
     Ok(Slot { pos, record, call: Some((key, pending, false)), cached: None, fallback_note: None })
+}
+
+fn cache_now(ledger: &std::path::Path, key: &str, model: &str, json: &str) -> Result<()> {
+    let conn = rusqlite::Connection::open(ledger)?;
+    conn.busy_timeout(std::time::Duration::from_secs(60))?;
+    crate::ledger::model_cache::cache_answer(&conn, key, model, json)
+}
+
+/// Waits while another run asks the model about the same text: its answer, or None when it
+/// gave up or died (then this run asks itself).
+async fn answer_from_other_run(ledger: &std::path::Path, key: &str, cancelled: &AtomicBool) -> Option<Answer> {
+    use crate::ledger::model_cache::{Claimed, claimed};
+    let conn = rusqlite::Connection::open_with_flags(ledger, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).ok()?;
+    while !cancelled.load(Ordering::SeqCst) {
+        match claimed(&conn, key) {
+            Ok(Claimed::Answered(json)) => return serde_json::from_str(&json).ok(),
+            Ok(Claimed::Pending) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Logs a slot's calls, builds and stores its triage.
@@ -509,15 +549,21 @@ fn finish_slot(
                         })))?;
                     }
                     tally.calls += out.attempts.len() as u64;
-                } else {
+                }
+                // Joined a call of this run, or got the answer another run paid for.
+                let from_elsewhere = joined || (out.attempts.is_empty() && out.result.is_ok());
+                if from_elsewhere {
                     tally.cache_hits += 1;
+                }
+                if out.result.is_err() && !joined {
+                    ctx.ledger()?.release_model_call(&key)?;
                 }
                 match &out.result {
                     // Not sent because of Ctrl-C: left for the next run.
                     Err(ModelError::Interrupted) => return Ok(None),
                     Ok((answer, _)) => {
                         ctx.ledger()?.cache_answer(&key, &prompt.model, &serde_json::to_string(answer)?)?;
-                        decision = Some(llm::decision(engine, prompt, answer, joined));
+                        decision = Some(llm::decision(engine, prompt, answer, from_elsewhere));
                     }
                     Err(e) => {
                         if let ModelError::Auth { .. } = e {

@@ -412,16 +412,16 @@ pub fn import_files_with(
     Ok(())
 }
 
-/// Writes records; returns true when the reader closed the pipe.
+/// Writes the records of a committed batch and flushes them, so a process killed later cannot
+/// take records it already stored with it in its stdout buffer; returns true when the reader
+/// closed the pipe.
 fn emit(writer: &mut RecordWriter, records: Vec<crate::record::Record>) -> Result<bool> {
-    for r in &records {
-        match writer.write(r) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(true),
-            Err(e) => return Err(e.into()),
-        }
+    let written = records.iter().try_for_each(|r| writer.write(r)).and_then(|()| writer.flush());
+    match written {
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
+        Err(e) => Err(e.into()),
     }
-    Ok(false)
 }
 
 /// Hands records over; returns true when the receiver wants no more.

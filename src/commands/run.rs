@@ -59,6 +59,8 @@ pub struct RunArgs {
 #[derive(Debug, Default)]
 struct Tally {
     fetched: u64,
+    /// Left behind by a killed run and taken through the chain by this one.
+    resumed: u64,
     passed: u64,
     dropped: u64,
     classified: u64,
@@ -163,6 +165,12 @@ pub async fn run(args: RunArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let mut chain = Chain::build(&args, ctx)?;
     let mut writer = RecordWriter::stdout(args.idle);
     let mut tally = Tally::default();
+    let left = left_by_killed_runs(ctx)?;
+    if !left.is_empty() {
+        ctx.info(format!("{} messages stored by an interrupted run go through the chain first", left.len()));
+        tally.resumed = left.len() as u64;
+        process_all(ctx, &mut chain, left, &mut writer, &mut tally).await?;
+    }
     if files {
         let mut fresh = Vec::new();
         let sources = super::fetch::FileSources { mbox: &args.mbox, maildir: &args.maildir, eml: &args.eml };
@@ -197,6 +205,22 @@ pub async fn run(args: RunArgs, ctx: &mut Ctx) -> Result<Outcome> {
     }
     finish(ctx, &tally);
     Ok(ctx.outcome())
+}
+
+/// Messages a killed `run` stored but did not take through the chain. Nothing else would:
+/// fetch never brings a stored message again. Only runs whose process is gone count, so a
+/// run still working on its messages is left alone.
+fn left_by_killed_runs(ctx: &mut Ctx) -> Result<Vec<Record>> {
+    let ledger = ctx.ledger()?;
+    let mut records = Vec::new();
+    for run in ledger.dead_runs("run")? {
+        for id in ledger.unfinished_of_run(run)? {
+            if let Some(record) = ledger.base_record(&id)? {
+                records.push(record);
+            }
+        }
+    }
+    Ok(records)
 }
 
 fn imap_targets(config: &Config, args: &RunArgs) -> Result<Vec<crate::stages::fetch::Target>> {
@@ -299,6 +323,7 @@ async fn run_idle(
 fn finish(ctx: &mut Ctx, t: &Tally) {
     for (k, v) in [
         ("fetched", t.fetched),
+        ("resumed", t.resumed),
         ("passed", t.passed),
         ("dropped", t.dropped),
         ("classified", t.classified),

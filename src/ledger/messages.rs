@@ -24,6 +24,12 @@ pub enum Stored {
 
 /// Stores a message once. Call inside a write transaction.
 pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, run_id: Option<i64>) -> Result<Stored> {
+    // The same message in other bytes (CRLF vs LF) keeps its first source; storing the second
+    // would leave a raw source nothing refers to.
+    let known: bool = conn.query_row("SELECT EXISTS(SELECT 1 FROM messages WHERE id = ?1)", [&m.record.id], |r| r.get(0))?;
+    if known {
+        return Ok(Stored::Known);
+    }
     conn.execute(
         "INSERT OR IGNORE INTO raw_sources (sha256, size, raw) VALUES (?1, ?2, ?3)",
         params![m.raw_sha256, m.raw.len() as i64, m.raw],
@@ -105,6 +111,20 @@ impl Ledger {
                 |r| r.get(0),
             )
             .optional()?)
+    }
+
+    /// Messages stored by run `run_id` that did not get through the chain: no filter result,
+    /// or a passing one but no draft. In the order stored.
+    pub fn unfinished_of_run(&self, run_id: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT m.id FROM messages m WHERE m.run_id = ?1 \
+             AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message = m.id) \
+             AND COALESCE((SELECT s.summary FROM stage_results s WHERE s.message = m.id AND s.stage = 'filter' \
+                           ORDER BY s.version DESC LIMIT 1), 'pass') = 'pass' \
+             ORDER BY m.rowid",
+        )?;
+        let ids = stmt.query_map([run_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
     }
 
     /// Ids of earlier messages with this Message-ID (for duplicate detection).

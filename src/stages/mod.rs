@@ -12,6 +12,7 @@ pub mod fetch;
 pub mod filter;
 pub mod health;
 pub mod ingest;
+pub mod lock;
 pub mod notify;
 pub mod progress;
 pub mod review;

@@ -69,6 +69,9 @@ const EXCERPT_CHARS: usize = 450;
 const EXCERPT_UNITS: usize = 3;
 /// Orders looked up per message at most.
 const MAX_LOOKUPS: usize = 3;
+/// How much of a message's subject and text the draft stage reads.
+const MAX_SUBJECT_BYTES: usize = 1024;
+const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 /// Words added to the retrieval query per category, so that a message in another language
 /// still finds the policy for its category.
@@ -161,10 +164,14 @@ impl Drafter {
     pub fn draft(&mut self, record: &Record) -> Result<Drafted> {
         let triage = record.triage.as_ref();
         let category = triage.map(|t| t.category.trim().to_string()).filter(|c| !c.is_empty()).unwrap_or("other".into());
-        let body = record.best_text();
-        let text = format!("{}\n{}", record.subject, body);
+        // What a person writes fits in far less; a pasted log or an attacker's megabytes would
+        // only make every regex below slower (the record and the ledger keep the whole text).
+        let subject = head(&record.subject, MAX_SUBJECT_BYTES);
+        let body = head(record.best_text(), MAX_TEXT_BYTES);
+        let text = format!("{subject}\n{body}");
         // The whole thread counts: an order number in the quoted history is not missing.
-        let entities = merged_entities(triage.map(|t| &t.entities), &format!("{}\n{}", record.subject, record.text));
+        let entities =
+            merged_entities(triage.map(|t| &t.entities), &format!("{subject}\n{}", head(&record.text, MAX_TEXT_BYTES)));
         let mut notes: Vec<String> = Vec::new();
         let mut events: Vec<Event> = Vec::new();
 
@@ -174,7 +181,7 @@ impl Drafter {
             None => checklist::default_needs(&category),
         };
         let msg = checklist::Message {
-            subject: &record.subject,
+            subject,
             body,
             sender: record.sender_address(),
             attachments: &record.attachments,
@@ -206,7 +213,7 @@ impl Drafter {
 
         // Knowledge: the message's words, plus words for its category so that a message in
         // another language still finds its policy. `other` (thanks, press, feedback) quotes none.
-        let message_query = format!("{}\n{}", record.subject, without_ai_instructions(body));
+        let message_query = format!("{subject}\n{}", without_ai_instructions(body));
         let hits: Vec<Hit<'_>> = match &self.knowledge {
             Some(k) if category != "other" => k
                 .search(&[(&message_query, 1.0), (category_terms(&category), CATEGORY_WEIGHT)], PASSAGES_RETRIEVED * 4)
@@ -251,7 +258,7 @@ impl Drafter {
             let req = AnswerRequest {
                 team_name: &self.settings.team_name,
                 category: &category,
-                subject: &record.subject,
+                subject,
                 customer_text: &cleaned,
                 customer_language: customer_language.as_deref(),
                 passages: &passages,
@@ -412,6 +419,18 @@ impl Drafter {
         };
         (shared, identity)
     }
+}
+
+/// The first `max` bytes of `s`, cut at a character boundary.
+fn head(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 const IDENTITY_NOTE: &str = "For your security, we can only share or change order details when we hear from the \

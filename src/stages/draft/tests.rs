@@ -252,3 +252,14 @@ fn paragraphs_addressed_to_an_ai_are_dropped_before_retrieval() {
     assert!(cleaned.contains("tracking hasn't updated"));
     assert!(!cleaned.contains("SYSTEM NOTE") && !cleaned.contains("$500"));
 }
+
+#[test]
+fn only_the_head_of_a_huge_message_is_read_and_still_drafted() {
+    assert_eq!(head("aé", 2), "a", "cut at a character boundary");
+    let text = format!("Where is my order #NW-1234? {}", "é".repeat(MAX_TEXT_BYTES));
+    let subject = "ü".repeat(MAX_SUBJECT_BYTES);
+    let r = record("m1", &subject, &text, Some(("shipping", "en")));
+    let drafted = drafter(None).draft(&r).unwrap();
+    assert!(!drafted.draft.body.is_empty());
+    assert!(!drafted.draft.missing_info.iter().any(|m| m.contains("order")), "the order number at the top was read");
+}
