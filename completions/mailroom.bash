@@ -49,6 +49,9 @@ _mailroom() {
             mailroom,init)
                 cmd="mailroom__subcmd__init"
                 ;;
+            mailroom,ledger)
+                cmd="mailroom__subcmd__ledger"
+                ;;
             mailroom,notify)
                 cmd="mailroom__subcmd__notify"
                 ;;
@@ -91,6 +94,12 @@ _mailroom() {
             mailroom__subcmd__cases__subcmd__help,sweep)
                 cmd="mailroom__subcmd__cases__subcmd__help__subcmd__sweep"
                 ;;
+            mailroom__subcmd__generate,classify-eval)
+                cmd="mailroom__subcmd__generate__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__generate,classify-model)
+                cmd="mailroom__subcmd__generate__subcmd__classify__subcmd__model"
+                ;;
             mailroom__subcmd__generate,completions)
                 cmd="mailroom__subcmd__generate__subcmd__completions"
                 ;;
@@ -105,6 +114,12 @@ _mailroom() {
                 ;;
             mailroom__subcmd__generate,spam-model)
                 cmd="mailroom__subcmd__generate__subcmd__spam__subcmd__model"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,classify-eval)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__generate__subcmd__help,classify-model)
+                cmd="mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__model"
                 ;;
             mailroom__subcmd__generate__subcmd__help,completions)
                 cmd="mailroom__subcmd__generate__subcmd__help__subcmd__completions"
@@ -154,6 +169,9 @@ _mailroom() {
             mailroom__subcmd__help,init)
                 cmd="mailroom__subcmd__help__subcmd__init"
                 ;;
+            mailroom__subcmd__help,ledger)
+                cmd="mailroom__subcmd__help__subcmd__ledger"
+                ;;
             mailroom__subcmd__help,notify)
                 cmd="mailroom__subcmd__help__subcmd__notify"
                 ;;
@@ -178,6 +196,12 @@ _mailroom() {
             mailroom__subcmd__help__subcmd__cases,sweep)
                 cmd="mailroom__subcmd__help__subcmd__cases__subcmd__sweep"
                 ;;
+            mailroom__subcmd__help__subcmd__generate,classify-eval)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__eval"
+                ;;
+            mailroom__subcmd__help__subcmd__generate,classify-model)
+                cmd="mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__model"
+                ;;
             mailroom__subcmd__help__subcmd__generate,completions)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__completions"
                 ;;
@@ -189,6 +213,9 @@ _mailroom() {
                 ;;
             mailroom__subcmd__help__subcmd__generate,spam-model)
                 cmd="mailroom__subcmd__help__subcmd__generate__subcmd__spam__subcmd__model"
+                ;;
+            mailroom__subcmd__help__subcmd__ledger,check)
+                cmd="mailroom__subcmd__help__subcmd__ledger__subcmd__check"
                 ;;
             mailroom__subcmd__help__subcmd__review,approve)
                 cmd="mailroom__subcmd__help__subcmd__review__subcmd__approve"
@@ -219,6 +246,18 @@ _mailroom() {
                 ;;
             mailroom__subcmd__help__subcmd__review,show)
                 cmd="mailroom__subcmd__help__subcmd__review__subcmd__show"
+                ;;
+            mailroom__subcmd__ledger,check)
+                cmd="mailroom__subcmd__ledger__subcmd__check"
+                ;;
+            mailroom__subcmd__ledger,help)
+                cmd="mailroom__subcmd__ledger__subcmd__help"
+                ;;
+            mailroom__subcmd__ledger__subcmd__help,check)
+                cmd="mailroom__subcmd__ledger__subcmd__help__subcmd__check"
+                ;;
+            mailroom__subcmd__ledger__subcmd__help,help)
+                cmd="mailroom__subcmd__ledger__subcmd__help__subcmd__help"
                 ;;
             mailroom__subcmd__review,approve)
                 cmd="mailroom__subcmd__review__subcmd__approve"
@@ -293,7 +332,7 @@ _mailroom() {
 
     case "${cmd}" in
         mailroom)
-            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version fetch filter classify draft notify review send digest heartbeat export run cases init generate help"
+            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -541,7 +580,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__classify)
-            opts="-j -v -q -h -V --jobs --config --ledger --verbose --quiet --strict --help --version"
+            opts="-j -v -q -h -V --jobs --backend --force --train --labels --output --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -552,6 +591,18 @@ _mailroom() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "embedded model" -- "${cur}"))
+                    return 0
+                    ;;
+                --labels)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -809,12 +860,72 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__generate)
-            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions spam-model filter-eval help"
+            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version man completions spam-model filter-eval classify-model classify-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__classify__subcmd__eval)
+            opts="-v -q -h -V --intents --model --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --intents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__classify__subcmd__model)
+            opts="-v -q -h -V --intents --out --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --intents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -887,8 +998,36 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__generate__subcmd__help)
-            opts="man completions spam-model filter-eval help"
+            opts="man completions spam-model filter-eval classify-model classify-eval help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__generate__subcmd__help__subcmd__classify__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1053,7 +1192,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__help)
-            opts="fetch filter classify draft notify review send digest heartbeat export run cases init generate help"
+            opts="fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1221,8 +1360,36 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__help__subcmd__generate)
-            opts="man completions spam-model filter-eval"
+            opts="man completions spam-model filter-eval classify-model classify-eval"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__eval)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__generate__subcmd__classify__subcmd__model)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1321,6 +1488,34 @@ _mailroom() {
         mailroom__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__ledger)
+            opts="check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__help__subcmd__ledger__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1543,6 +1738,92 @@ _mailroom() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__ledger)
+            opts="-v -q -h -V --config --ledger --verbose --quiet --strict --help --version check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__ledger__subcmd__check)
+            opts="-v -q -h -V --json --config --ledger --verbose --quiet --strict --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ledger)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__ledger__subcmd__help)
+            opts="check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__ledger__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mailroom__subcmd__ledger__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -2059,12 +2340,28 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__run)
-            opts="-v -q -h -V --idle --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --idle --mbox --maildir --eml --account --no-notify --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --mbox)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maildir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --eml)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

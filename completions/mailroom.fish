@@ -44,6 +44,7 @@ complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "export" -d 'Messa
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process (for one timer)'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "cases" -d 'Service cases: threads with an owner, a waiting state and a next step'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "init" -d 'Write a commented starter config and create the ledger'
+complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "ledger" -d 'Look after the ledger file: check it after a crash, a power cut or a restored backup'
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "generate"
 complete -c mailroom -n "__fish_mailroom_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand fetch" -l mbox -d 'Import an mbox file (mboxo or mboxrd; `-` for stdin); repeatable' -r -F
@@ -76,13 +77,19 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s q -l quiet 
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand filter" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s j -l jobs -d 'Concurrent model calls (LLM backend)' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s j -l jobs -d 'Concurrent model calls with `--backend model` [default: `[model] jobs`, 4]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l backend -d 'Which backend picks the category: `embedded` (no network) or `model` (the `[model]` endpoint) [default: `[classify] backend`]' -r -f -a "embedded\t''
+model\t''"
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l labels -d 'With --train: a JSONL file of labelled examples, one per line: {"subject": "...", "text": "...", "category": "refund"}' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l output -d 'With --train: where to write the model [default: `[classify] model_path`, else classify-model.bin next to the ledger, which classify then uses]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l force -d 'Ask the model again even when the cache has an answer'
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l train -d 'Retrain the embedded model from the ledger\'s labels (review recategorizations) and `--labels FILE`, and save it (see `--output`); reads no records'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand classify" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l backend -d 'Where the answer comes from: knowledge excerpts in templates (no network), or the [model] endpoint (answers only from the knowledge passages) [default: [draft] backend]' -r -f -a "template\t''
 model\t''"
@@ -287,13 +294,18 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand export" -s q -l quiet 
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand export" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l mbox -d 'Read an mbox file instead of IMAP (repeatable)' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l maildir -d 'Read a Maildir folder instead of IMAP (repeatable)' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l eml -d 'Read .eml files instead of IMAP' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l account -d 'Only these configured accounts [default: all with IMAP]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l idle -d 'Stay connected and process mail as it arrives (IMAP IDLE)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l idle -d 'Stay connected and process mail as it arrives (IMAP IDLE); stops cleanly on SIGTERM'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l no-notify -d 'Do not post to the webhooks (also the default when none are configured)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s q -l quiet -d 'Only errors on stderr, no progress'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -l state -d 'Cases in this state (repeatable): new, waiting_internal, waiting_customer, waiting_partner, resolved, cancelled [default: the open ones]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand cases; and not __fish_seen_subcommand_from list show sweep set help" -l owner -d 'Only cases owned by NAME' -r
@@ -364,18 +376,39 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand init" -s q -l quiet -d
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand init" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -s q -l quiet -d 'Only errors on stderr, no progress'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -s h -l help -d 'Print help'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -s V -l version -d 'Print version'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -f -a "completions" -d 'bash, zsh and fish completions'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -f -a "spam-model" -d 'Train the embedded spam model on the training split of shared/data'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -f -a "filter-eval" -d 'Print the filter\'s figures on the held-out split of shared/data'
-complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and not __fish_seen_subcommand_from check help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and not __fish_seen_subcommand_from check help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and not __fish_seen_subcommand_from check help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and not __fish_seen_subcommand_from check help" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and not __fish_seen_subcommand_from check help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and not __fish_seen_subcommand_from check help" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Check the ledger: SQLite\'s integrity and foreign-key checks plus mailroom\'s own promises (every message stored once with its raw source, every draft\'s history legal, every sent draft sent exactly once, no send left without its claim). Read-only apart from applying pending schema migrations.'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from check" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from check" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from check" -l json -d 'Print the result as one JSON object on stdout'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from check" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from check" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check the ledger: SQLite\'s integrity and foreign-key checks plus mailroom\'s own promises (every message stored once with its raw source, every draft\'s history legal, every sent draft sent exactly once, no send left without its claim). Read-only apart from applying pending schema migrations.'
+complete -c mailroom -n "__fish_mailroom_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "completions" -d 'bash, zsh and fish completions'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "spam-model" -d 'Train the embedded spam model on the training split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "filter-eval" -d 'Print the filter\'s figures on the held-out split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and not __fish_seen_subcommand_from man completions spam-model filter-eval classify-model classify-eval help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l dir -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from man" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
@@ -412,26 +445,47 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_s
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -s h -l help -d 'Print help'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from filter-eval" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l intents -d 'The intents corpus folder (shared/data/intents)' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l out -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-model" -s V -l version -d 'Print version'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l intents -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l model -d 'A model file instead of the embedded one' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s v -l verbose -d 'More detail on stderr (-v debug, -vv trace); hides progress bars'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s q -l quiet -d 'Only errors on stderr, no progress'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -l strict -d 'Stop at the first bad input line instead of reporting it and going on'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s h -l help -d 'Print help'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from classify-eval" -s V -l version -d 'Print version'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'bash, zsh and fish completions'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "spam-model" -d 'Train the embedded spam model on the training split of shared/data'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "filter-eval" -d 'Print the filter\'s figures on the held-out split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
+complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "fetch" -d 'New messages from IMAP or from mbox / Maildir / .eml files, stored once'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "filter" -d 'Drop spam, blank, test, auto-reply, bounce and bulk mail; pass customers'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "classify" -d 'Category, priority, sentiment, language and escalation for each record'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "draft" -d 'English reply drafts with a missing-information checklist and a risk level'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "notify" -d 'Post each record to the team\'s group chat with a review link'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "review" -d 'Approve, edit, reject or mark drafts handled (terminal, scripts or web page)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "send" -d 'Send approved drafts over SMTP, threaded, exactly once'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "digest" -d 'The manager\'s summary of a day or any window'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "heartbeat" -d 'Alert when the chain goes quiet or keeps failing; exit 1 while alerting'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "export" -d 'Messages from the ledger as records, for reclassification and jq'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process (for one timer)'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "cases" -d 'Service cases: threads with an owner, a waiting state and a next step'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "init" -d 'Write a commented starter config and create the ledger'
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "generate"
-complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "fetch" -d 'New messages from IMAP or from mbox / Maildir / .eml files, stored once'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "filter" -d 'Drop spam, blank, test, auto-reply, bounce and bulk mail; pass customers'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "classify" -d 'Category, priority, sentiment, language and escalation for each record'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "draft" -d 'English reply drafts with a missing-information checklist and a risk level'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "notify" -d 'Post each record to the team\'s group chat with a review link'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "review" -d 'Approve, edit, reject or mark drafts handled (terminal, scripts or web page)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "send" -d 'Send approved drafts over SMTP, threaded, exactly once'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "digest" -d 'The manager\'s summary of a day or any window'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "heartbeat" -d 'Alert when the chain goes quiet or keeps failing; exit 1 while alerting'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "export" -d 'Messages from the ledger as records, for reclassification and jq'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "run" -d 'fetch → filter → classify → draft → notify in one process (for one timer)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "cases" -d 'Service cases: threads with an owner, a waiting state and a next step'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "init" -d 'Write a commented starter config and create the ledger'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "ledger" -d 'Look after the ledger file: check it after a crash, a power cut or a restored backup'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "generate"
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and not __fish_seen_subcommand_from fetch filter classify draft notify review send digest heartbeat export run cases init ledger generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "list" -d 'List drafts waiting for review, most urgent first (priority, then age)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "show" -d 'Show one draft: the message, the draft, its checklist, reasons and history'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from review" -f -a "approve" -d 'Approve drafts; they are sent at once or queued, per policy.approve_sends'
@@ -446,7 +500,10 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from cases" -f -a "show" -d 'Show one case: customer, state, owner, what it waits for, and its full story in order'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from cases" -f -a "sweep" -d 'Apply the waiting timeout: follow up on (or close) cases the customer left waiting longer than [cases] waiting_customer_days; for a timer'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from cases" -f -a "set" -d 'Set a case\'s state by hand (waiting on a partner, resolved, cancelled, …)'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "check" -d 'Check the ledger: SQLite\'s integrity and foreign-key checks plus mailroom\'s own promises (every message stored once with its raw source, every draft\'s history legal, every sent draft sent exactly once, no send left without its claim). Read-only apart from applying pending schema migrations.'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'One man page per command (mailroom.1, mailroom-fetch.1, …)'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'bash, zsh and fish completions'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "spam-model" -d 'Train the embedded spam model on the training split of shared/data'
 complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "filter-eval" -d 'Print the filter\'s figures on the held-out split of shared/data'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "classify-model" -d 'Train the embedded classifier (intents train split + seed set); prints held-out scores'
+complete -c mailroom -n "__fish_mailroom_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "classify-eval" -d 'Score the classifier on the intents held-out split (per-category precision, recall, F1)'

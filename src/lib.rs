@@ -23,6 +23,7 @@ pub mod jsonl;
 pub mod ledger;
 pub mod logging;
 pub mod mail;
+pub mod model;
 pub mod notify;
 pub mod output;
 pub mod record;

@@ -16,6 +16,10 @@
 //! | `flags` | `[string]` | conditions found while reading the message, e.g. `huge`, `charset_lossy` |
 //! | `filter`, `triage`, `draft` | object | one key per stage; each stage writes only its own |
 //!
+//! `triage` = `{category, priority, sentiment, language, confidence, escalate, reasons[],
+//! entities{order_ids[], tracking_numbers[], emails[], phones[]}, backend, model, prompt_version,
+//! review_required}`.
+//!
 //! Keys a stage does not know (added by a user's `jq`, say) are passed through unchanged and in
 //! order. Adding an optional key does not change `v`; changing a key's type or meaning does.
 
@@ -124,6 +128,13 @@ pub struct Triage {
     pub backend: String,
     #[serde(default)]
     pub model: String,
+    /// Version of the prompt (LLM) or of the rules and features (embedded): with `backend` and
+    /// `model` it tells one classification run from another.
+    #[serde(default)]
+    pub prompt_version: String,
+    /// The classifier was not sure (or fell back): a human should check the category.
+    #[serde(default)]
+    pub review_required: bool,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

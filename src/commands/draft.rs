@@ -10,7 +10,7 @@ use super::Ctx;
 use super::stream::{Emit, run_stage};
 use crate::error::{ConfigError, Outcome};
 use crate::record::Verdict;
-use crate::stages::cases::{self, Role};
+use crate::stages::cases;
 use crate::stages::draft::knowledge::Knowledge;
 use crate::stages::draft::lookup::OrderLookup;
 use crate::stages::draft::store::{Stored, store};
@@ -91,13 +91,11 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
                  and draft the record that fetch prints"
             );
         }
-        if let Some(role @ (Role::Team | Role::Ours)) = cases::role_of(ledger.conn(), &record.id)? {
-            // Our own reply, read back from the Sent folder: nothing to answer.
-            tracing::debug!("message {}: written by {}, not drafted", record.id, role.as_str());
+        let Some(case) = cases::draft_context(ledger.conn(), &record.id)? else {
+            tracing::debug!("message {}: the team's own reply, not drafted", record.id);
             tally.own_mail += 1;
             return Ok(Emit::Records(vec![record]));
-        }
-        let case = cases::context(ledger.conn(), &record.id)?;
+        };
         let drafted = drafter.draft_in_case(&record, &case)?;
         if !drafted.triaged {
             tally.untriaged += 1;
@@ -124,6 +122,12 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
     })?;
     report(ctx, &tally);
     Ok(ctx.outcome())
+}
+
+/// The drafter the config describes, with no flag overrides (for `mailroom run`).
+pub(crate) fn drafter_from_config(ctx: &mut Ctx) -> Result<Drafter> {
+    let args = DraftArgs { inputs: Vec::new(), backend: None, knowledge: None, templates: None, no_lookup: false };
+    build_drafter(&args, ctx)
 }
 
 fn build_drafter(args: &DraftArgs, ctx: &mut Ctx) -> Result<Drafter> {
@@ -180,19 +184,21 @@ fn build_drafter(args: &DraftArgs, ctx: &mut Ctx) -> Result<Drafter> {
     let model = match backend {
         Backend::Template => None,
         Backend::Model => {
-            if config.model.is_none() {
+            let Some(model_cfg) = config.model.clone() else {
                 return Err(ConfigError::with_hint(
                     "the model backend needs a [model] section in the config",
                     "add [model] (base_url, model, api_key_env), or use --backend template",
                 )
                 .into());
-            }
-            // The OpenAI-compatible client (crate::model) plugs in here through `ChatModel`.
-            return Err(ConfigError::with_hint(
-                "the model backend needs the [model] HTTP client, which this build does not include yet",
-                "use --backend template (knowledge excerpts, no network)",
-            )
-            .into());
+            };
+            let key = match model_cfg.key_source() {
+                src if src.is_set() => Some(src.resolve("[model] API key")?),
+                _ => None,
+            };
+            let ca = model_cfg.ca_file.as_ref().map(|p| config.resolve_path(p));
+            let client = crate::model::client::Client::new(&model_cfg, key, ca.as_deref())?;
+            let remote = crate::stages::draft::remote::RemoteModel::new(client, model_cfg.model.clone())?;
+            Some(Box::new(remote) as Box<dyn crate::stages::draft::model::ChatModel>)
         }
     };
     Ok(Drafter { settings, templates, knowledge, lookup, model })

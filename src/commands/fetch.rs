@@ -274,17 +274,53 @@ enum Source {
     Eml(Vec<PathBuf>),
 }
 
+/// Files to import, as given on the command line.
+pub struct FileSources<'a> {
+    pub mbox: &'a [PathBuf],
+    pub maildir: &'a [PathBuf],
+    pub eml: &'a [PathBuf],
+}
+
 fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
+    let sources = FileSources { mbox: &args.mbox, maildir: &args.maildir, eml: &args.eml };
+    let mut writer = RecordWriter::stdout(false);
+    let mut write_error = None;
+    import_files_with(ctx, &sources, args.max_parse_bytes, &mut |record| match writer.write(&record) {
+        Ok(()) => true,
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                write_error = Some(e);
+            }
+            false
+        }
+    })?;
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    match writer.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
+    }
+    Ok(ctx.outcome())
+}
+
+/// Imports files into the ledger and hands each new record to `emit` once it is committed;
+/// `emit` returning false (a closed pipe) stops the import. Counts go into the run row.
+pub fn import_files_with(
+    ctx: &mut Ctx,
+    files: &FileSources<'_>,
+    max_parse_bytes: usize,
+    emit: &mut dyn FnMut(crate::record::Record) -> bool,
+) -> Result<()> {
     let mut sources: Vec<Source> = Vec::new();
-    sources.extend(args.mbox.iter().cloned().map(Source::Mbox));
-    sources.extend(args.maildir.iter().cloned().map(Source::Maildir));
-    if !args.eml.is_empty() {
-        sources.push(Source::Eml(args.eml.clone()));
+    sources.extend(files.mbox.iter().cloned().map(Source::Mbox));
+    sources.extend(files.maildir.iter().cloned().map(Source::Maildir));
+    if !files.eml.is_empty() {
+        sources.push(Source::Eml(files.eml.to_vec()));
     }
     // Open the ledger first: a bad ledger path is a config error before any reading starts.
     ctx.ledger()?;
     let case_rules = crate::stages::cases::Rules::from_config(ctx.config()?);
-    let mut writer = RecordWriter::stdout(false);
     let progress = ctx.progress();
     let mut totals = crate::stages::ingest::IngestCounts::default();
     let mut read_errors = 0u64;
@@ -299,7 +335,7 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
         let origin = Origin {
             account: "files".into(),
             mailbox: mailbox.clone(),
-            max_parse_bytes: args.max_parse_bytes,
+            max_parse_bytes,
             run_id: ctx.run_id(),
         };
         // Reading runs on one thread, parsing on one per core, and this thread writes the ledger.
@@ -336,7 +372,7 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
             match item {
                 Ok((parsed, raw)) => {
                     if ingestor.add_parsed(parsed, raw, None) {
-                        closed = emit(&mut writer, ingestor.flush(ledger)?)?;
+                        closed = hand_over(emit, ingestor.flush(ledger)?);
                         if closed {
                             break;
                         }
@@ -346,7 +382,7 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
             }
         }
         if !closed && !ingestor.is_empty() {
-            closed = emit(&mut writer, ingestor.flush(ledger)?)?;
+            closed = hand_over(emit, ingestor.flush(ledger)?);
         }
         progress.finish();
         totals.seen += ingestor.counts.seen;
@@ -360,10 +396,6 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
         if closed {
             break;
         }
-    }
-    match writer.flush() {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
-        _ => {}
     }
     ctx.count("seen", totals.seen);
     ctx.count("new", totals.new);
@@ -379,19 +411,24 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
             if read_errors > 0 { format!(", {read_errors} unreadable") } else { String::new() }
         ));
     }
-    Ok(ctx.outcome())
+    Ok(())
 }
 
-/// Writes records; returns true when the reader closed the pipe.
+/// Writes the records of a committed batch and flushes them, so a process killed later cannot
+/// take records it already stored with it in its stdout buffer; returns true when the reader
+/// closed the pipe.
 fn emit(writer: &mut RecordWriter, records: Vec<crate::record::Record>) -> Result<bool> {
-    for r in &records {
-        match writer.write(r) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(true),
-            Err(e) => return Err(e.into()),
-        }
+    let written = records.iter().try_for_each(|r| writer.write(r)).and_then(|()| writer.flush());
+    match written {
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
+        Err(e) => Err(e.into()),
     }
-    Ok(false)
+}
+
+/// Hands records over; returns true when the receiver wants no more.
+fn hand_over(emit: &mut dyn FnMut(crate::record::Record) -> bool, records: Vec<crate::record::Record>) -> bool {
+    records.into_iter().any(|r| !emit(r))
 }
 
 fn file_name(p: &std::path::Path) -> String {

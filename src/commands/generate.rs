@@ -30,6 +30,22 @@ pub enum Generate {
     SpamModel(super::filter::SpamModelArgs),
     /// Print the filter's figures on the held-out split of shared/data
     FilterEval(super::filter::FilterEvalArgs),
+    /// Train the embedded classifier (intents train split + seed set); prints held-out scores
+    ClassifyModel {
+        /// The intents corpus folder (shared/data/intents)
+        #[arg(long, value_name = "DIR")]
+        intents: PathBuf,
+        #[arg(long, value_name = "FILE", default_value = "src/stages/classify/default-model.bin")]
+        out: PathBuf,
+    },
+    /// Score the classifier on the intents held-out split (per-category precision, recall, F1)
+    ClassifyEval {
+        #[arg(long, value_name = "DIR")]
+        intents: PathBuf,
+        /// A model file instead of the embedded one
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+    },
 }
 
 pub fn run(args: GenerateArgs, cmd: clap::Command) -> Result<Outcome> {
@@ -38,6 +54,8 @@ pub fn run(args: GenerateArgs, cmd: clap::Command) -> Result<Outcome> {
         Generate::Completions { dir } => completions(cmd, &dir)?,
         Generate::SpamModel(a) => super::filter::generate_spam_model(a)?,
         Generate::FilterEval(a) => return super::filter::filter_eval(a),
+        Generate::ClassifyModel { intents, out } => super::classify::generate_model(&intents, &out)?,
+        Generate::ClassifyEval { intents, model } => super::classify::generate_eval(&intents, model.as_deref())?,
     }
     Ok(Outcome::Success)
 }

@@ -15,6 +15,7 @@ pub mod filter;
 pub mod generate;
 pub mod heartbeat;
 pub mod init;
+pub mod ledger;
 pub mod notify;
 pub mod review;
 pub mod run;
@@ -60,6 +61,7 @@ pub enum Command {
     Cases(cases::CasesArgs),
     #[command(about = "Write a commented starter config and create the ledger")]
     Init(init::InitArgs),
+    Ledger(ledger::LedgerArgs),
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
 }
@@ -80,6 +82,7 @@ impl Command {
             Command::Run(_) => "run",
             Command::Cases(_) => "cases",
             Command::Init(_) => "init",
+            Command::Ledger(_) => "ledger",
             Command::Generate(_) => "generate",
         }
     }
@@ -196,7 +199,9 @@ impl Ctx {
 /// Runs the parsed command line.
 pub async fn dispatch(cli: Cli) -> Result<Outcome> {
     let name = cli.command.name();
-    let args_json = Value::String(std::env::args().skip(1).collect::<Vec<_>>().join(" "));
+    // args_os: a file name that is not UTF-8 is a valid argument (env::args panics on it).
+    let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    let args_json = Value::String(args.join(" "));
     let mut ctx = Ctx::new(name, cli.global, redact_args(args_json));
     let result = match cli.command {
         Command::Fetch(a) => fetch::run(a, &mut ctx).await,
@@ -212,6 +217,7 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Run(a) => run::run(a, &mut ctx).await,
         Command::Cases(a) => cases::run(a, &mut ctx).await,
         Command::Init(a) => init::run(a, &mut ctx).await,
+        Command::Ledger(a) => ledger::run(a, &mut ctx).await,
         Command::Generate(a) => generate::run(a, <Cli as clap::CommandFactory>::command()),
     };
     let result = result.map(|o| if ctx.failed() { Outcome::PartialFailure } else { o });

@@ -1,19 +1,358 @@
 //! `mailroom run`: the whole chain in one process.
+//!
+//! fetch → filter → classify (embedded) → draft → notify, each record going through every
+//! stage before the next is read, with the same ledger writes as the separate commands, so
+//! `run` and a pipe of commands leave the same ledger. Per-stage counts go into the run row.
+
+use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
+use tokio::sync::{mpsc, watch};
 
 use super::Ctx;
-use crate::error::{Outcome, not_built};
+use crate::config::Config;
+use crate::error::{ConfigError, Outcome};
+use crate::jsonl::RecordWriter;
+use crate::record::{Record, Verdict};
+use crate::stages::classify::{Engine, Scratch, store_triage};
+use crate::stages::draft::Drafter;
+use crate::stages::draft::store::{Stored, store as store_draft};
+use crate::stages::fetch::{FetchOptions, Notice, sync_once, spawn_watchers, targets};
+use crate::stages::filter::{FilterContext, SpamModel, filter_record, load_model};
+use crate::stages::notify::{Notifier, check_config, resolve_route};
+use crate::stages::progress::Silent;
 
-/// fetch → filter → classify → draft → notify in one process, from config (for one timer).
+const EXAMPLES: &str = "\
+Examples:
+  mailroom --config examples/config.toml run --mbox examples/sample.mbox   # the sample inbox, offline
+  mailroom run                      # one pass over every IMAP account (the triage timer)
+  mailroom run --idle               # stay connected and triage mail as it arrives
+  mailroom run --no-notify | jq -c '{subject, category: .triage.category, missing: .draft.missing_info}'";
+
+/// Fetch new mail, filter it, classify it, draft replies and notify the team, in one
+/// process. Prints the records that passed the filter, with their triage and draft.
 #[derive(Debug, Args)]
+#[command(after_long_help = EXAMPLES)]
 pub struct RunArgs {
-    /// Stay connected and process mail as it arrives (IMAP IDLE)
+    /// Stay connected and process mail as it arrives (IMAP IDLE); stops cleanly on SIGTERM
     #[arg(long)]
     pub idle: bool,
+    /// Read an mbox file instead of IMAP (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub mbox: Vec<PathBuf>,
+    /// Read a Maildir folder instead of IMAP (repeatable)
+    #[arg(long, value_name = "DIR")]
+    pub maildir: Vec<PathBuf>,
+    /// Read .eml files instead of IMAP
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub eml: Vec<PathBuf>,
+    /// Only these configured accounts [default: all with IMAP]
+    #[arg(long, value_name = "NAME")]
+    pub account: Vec<String>,
+    /// Do not post to the webhooks (also the default when none are configured)
+    #[arg(long)]
+    pub no_notify: bool,
 }
 
-pub async fn run(_args: RunArgs, _ctx: &mut Ctx) -> Result<Outcome> {
-    Err(not_built("run"))
+/// Per-stage tallies, stored in the run row.
+#[derive(Debug, Default)]
+struct Tally {
+    fetched: u64,
+    /// Left behind by a killed run and taken through the chain by this one.
+    resumed: u64,
+    passed: u64,
+    dropped: u64,
+    classified: u64,
+    drafted: u64,
+    notified: u64,
+    failed: u64,
+}
+
+/// The stages after fetch, built once per run.
+struct Chain {
+    config: Config,
+    spam: SpamModel,
+    spam_name: String,
+    engine: Engine,
+    scratch: Scratch,
+    drafter: Drafter,
+    notifier: Option<Notifier>,
+}
+
+impl Chain {
+    fn build(args: &RunArgs, ctx: &mut Ctx) -> Result<Chain> {
+        let config = ctx.config()?.clone();
+        let (spam, spam_name) = load_model(&config, &ctx.ledger_path())?;
+        let engine = super::classify::engine(ctx)?;
+        let drafter = super::draft::drafter_from_config(ctx)?;
+        let notifier = if args.no_notify || config.notify.webhooks.is_empty() {
+            None
+        } else {
+            check_config(&config.notify.webhooks)?;
+            let mut routes = Vec::new();
+            for w in &config.notify.webhooks {
+                match resolve_route(w) {
+                    Ok(r) => routes.push(r),
+                    Err(e) => ctx.error(format!("{e:#}; skipping this webhook")),
+                }
+            }
+            Some(Notifier::new(&config, ctx.ledger()?, routes)?)
+        };
+        Ok(Chain { config, spam, spam_name, engine, scratch: Scratch::default(), drafter, notifier })
+    }
+
+    /// One record through filter, classify, draft and notify. `None` when the filter kept it back.
+    async fn process(&mut self, ctx: &mut Ctx, mut record: Record, tally: &mut Tally) -> Result<Option<Record>> {
+        let run_id = ctx.run_id();
+        let ledger = ctx.ledger()?;
+        let fctx = FilterContext::new(&self.config, &self.spam);
+        let judged = filter_record(ledger, &record, &fctx, &self.spam_name, run_id)?;
+        let pass = judged.result.verdict == Verdict::Pass;
+        record.filter = Some(judged.result);
+        if !pass {
+            tally.dropped += 1;
+            return Ok(None);
+        }
+        tally.passed += 1;
+        let (engine, scratch) = (&self.engine, &mut self.scratch);
+        let triage = ledger.write(|tx| {
+            let rules = engine.context(&record, Some(tx))?;
+            let triage = engine.classify_embedded(&record, &rules, scratch);
+            store_triage(tx, &record, &triage, run_id)?;
+            Ok(triage)
+        })?;
+        record.triage = Some(triage);
+        tally.classified += 1;
+        // The team's own replies (a Sent folder imported from files) get no draft.
+        let Some(case) = crate::stages::cases::draft_context(ledger.conn(), &record.id)? else {
+            return Ok(Some(record));
+        };
+        let drafted = self.drafter.draft_in_case(&record, &case)?;
+        match store_draft(ledger, &record, &drafted, run_id)? {
+            Stored::New { .. } => {
+                tally.drafted += 1;
+                record.draft = Some(drafted.draft);
+            }
+            Stored::Unchanged => record.draft = Some(drafted.draft),
+            Stored::Kept(existing, _) => record.draft = Some(*existing),
+        }
+        if let Some(notifier) = &self.notifier {
+            match notifier.notify(ledger, &record, false, run_id).await {
+                Ok(reports) => {
+                    for r in reports {
+                        match r.outcome {
+                            Some(o) if o.ok => tally.notified += 1,
+                            Some(o) => ctx.error(format!(
+                                "message {}: webhook \"{}\": {}",
+                                record.id,
+                                r.webhook,
+                                o.error.as_deref().unwrap_or("failed")
+                            )),
+                            None => {}
+                        }
+                    }
+                }
+                Err(e) => ctx.error(format!("message {}: notify: {e:#}", record.id)),
+            }
+        }
+        Ok(Some(record))
+    }
+}
+
+pub async fn run(args: RunArgs, ctx: &mut Ctx) -> Result<Outcome> {
+    let files = !args.mbox.is_empty() || !args.maildir.is_empty() || !args.eml.is_empty();
+    if files && (args.idle || !args.account.is_empty()) {
+        return Err(crate::error::UsageError("--idle and --account apply to IMAP, not to file imports".into()).into());
+    }
+    ctx.ledger()?;
+    let mut chain = Chain::build(&args, ctx)?;
+    let mut writer = RecordWriter::stdout(args.idle);
+    let mut tally = Tally::default();
+    let left = left_by_killed_runs(ctx)?;
+    if !left.is_empty() {
+        ctx.info(format!("{} messages stored by an interrupted run go through the chain first", left.len()));
+        tally.resumed = left.len() as u64;
+        process_all(ctx, &mut chain, left, &mut writer, &mut tally).await?;
+    }
+    if files {
+        let mut fresh = Vec::new();
+        let sources = super::fetch::FileSources { mbox: &args.mbox, maildir: &args.maildir, eml: &args.eml };
+        super::fetch::import_files_with(ctx, &sources, crate::mail::parse::DEFAULT_MAX_PARSE_BYTES, &mut |r| {
+            fresh.push(r);
+            true
+        })?;
+        tally.fetched = fresh.len() as u64;
+        process_all(ctx, &mut chain, fresh, &mut writer, &mut tally).await?;
+    } else if args.idle {
+        run_idle(&args, ctx, &mut chain, &mut writer, &mut tally).await?;
+    } else {
+        let config = ctx.config()?.clone();
+        let targets = imap_targets(&config, &args)?;
+        let opts = FetchOptions {
+            run_id: ctx.run_id(),
+            case_rules: crate::stages::cases::Rules::from_config(ctx.config()?),
+            ..FetchOptions::default()
+        };
+        let mut fresh = Vec::new();
+        let mut problems = Vec::new();
+        sync_once(ctx.ledger()?, &targets, &opts, &Silent, &mut |n| {
+            match n {
+                Notice::Records(rs) => fresh.extend(rs),
+                Notice::Problem(p) => problems.push(p.to_string()),
+                Notice::Info(_) => {}
+            }
+            true
+        })
+        .await?;
+        for p in problems {
+            ctx.error(p);
+        }
+        tally.fetched = fresh.len() as u64;
+        process_all(ctx, &mut chain, fresh, &mut writer, &mut tally).await?;
+    }
+    finish(ctx, &tally);
+    Ok(ctx.outcome())
+}
+
+/// Messages a killed `run` stored but did not take through the chain. Nothing else would:
+/// fetch never brings a stored message again. Only runs whose process is gone count, so a
+/// run still working on its messages is left alone.
+fn left_by_killed_runs(ctx: &mut Ctx) -> Result<Vec<Record>> {
+    let ledger = ctx.ledger()?;
+    let mut records = Vec::new();
+    for run in ledger.dead_runs("run")? {
+        for id in ledger.unfinished_of_run(run)? {
+            if let Some(record) = ledger.base_record(&id)? {
+                records.push(record);
+            }
+        }
+    }
+    Ok(records)
+}
+
+fn imap_targets(config: &Config, args: &RunArgs) -> Result<Vec<crate::stages::fetch::Target>> {
+    let targets = targets(config, &args.account, &[])?;
+    if targets.is_empty() {
+        return Err(ConfigError::with_hint(
+            "no IMAP account is configured",
+            "add an [accounts.NAME] table with `imap = {...}`, or run on files with --mbox, --maildir or --eml",
+        )
+        .into());
+    }
+    Ok(targets)
+}
+
+async fn process_all(
+    ctx: &mut Ctx,
+    chain: &mut Chain,
+    records: Vec<Record>,
+    writer: &mut RecordWriter,
+    tally: &mut Tally,
+) -> Result<()> {
+    for record in records {
+        if !process_one(ctx, chain, record, writer, tally).await? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Returns false when stdout was closed.
+async fn process_one(
+    ctx: &mut Ctx,
+    chain: &mut Chain,
+    record: Record,
+    writer: &mut RecordWriter,
+    tally: &mut Tally,
+) -> Result<bool> {
+    let id = record.id.clone();
+    match chain.process(ctx, record, tally).await {
+        Ok(Some(done)) => match writer.write(&done) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(false),
+            Err(e) => return Err(e.into()),
+        },
+        Ok(None) => {}
+        Err(e) => {
+            tally.failed += 1;
+            // The message is safe in the ledger; a later `export --id` can take it through again.
+            ctx.error(format!("message {id}: {e:#}"));
+        }
+    }
+    match writer.flush() {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e.into()),
+        Ok(()) => Ok(true),
+    }
+}
+
+async fn run_idle(
+    args: &RunArgs,
+    ctx: &mut Ctx,
+    chain: &mut Chain,
+    writer: &mut RecordWriter,
+    tally: &mut Tally,
+) -> Result<()> {
+    let config = ctx.config()?.clone();
+    let targets = imap_targets(&config, args)?;
+    let opts = FetchOptions {
+        run_id: ctx.run_id(),
+        case_rules: crate::stages::cases::Rules::from_config(ctx.config()?),
+        ..FetchOptions::default()
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel::<Notice>();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut watchers = spawn_watchers(&ctx.ledger_path(), &targets, &opts, tx, stop_rx);
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        tokio::select! {
+            notice = rx.recv() => match notice {
+                Some(Notice::Records(rs)) => {
+                    for r in rs {
+                        tally.fetched += 1;
+                        if !process_one(ctx, chain, r, writer, tally).await? {
+                            let _ = stop_tx.send(true);
+                        }
+                    }
+                }
+                Some(Notice::Problem(p)) => ctx.error(p),
+                Some(Notice::Info(i)) => ctx.info(i),
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => { let _ = stop_tx.send(true); break; }
+            _ = sigterm.recv() => { let _ = stop_tx.send(true); break; }
+        }
+    }
+    while let Some(joined) = watchers.join_next().await {
+        if let Ok(Err(e)) = joined {
+            ctx.error(format!("{e:#}"));
+        }
+    }
+    Ok(())
+}
+
+fn finish(ctx: &mut Ctx, t: &Tally) {
+    for (k, v) in [
+        ("fetched", t.fetched),
+        ("resumed", t.resumed),
+        ("passed", t.passed),
+        ("dropped", t.dropped),
+        ("classified", t.classified),
+        ("drafted", t.drafted),
+        ("notified", t.notified),
+        ("failed", t.failed),
+    ] {
+        ctx.count(k, v);
+    }
+    ctx.info(format!(
+        "{} new, {} passed the filter ({} kept back), {} classified, {} drafted, {} notified{}",
+        t.fetched,
+        t.passed,
+        t.dropped,
+        t.classified,
+        t.drafted,
+        t.notified,
+        if t.failed > 0 { format!(", {} failed", t.failed) } else { String::new() }
+    ));
 }

@@ -28,6 +28,17 @@ pub enum Emit {
     Nothing,
 }
 
+/// An id as an error message shows it: an id we made is short and plain; one from elsewhere
+/// is cut and has its control characters escaped so it cannot flood or drive a terminal.
+fn printable_id(id: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    let mut shown: String = id.chars().take(MAX_CHARS).flat_map(char::escape_debug).collect();
+    if id.chars().nth(MAX_CHARS).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
 /// Runs `process` over every record of `inputs` (stdin when empty).
 pub fn run_stage(
     ctx: &mut Ctx,
@@ -56,7 +67,7 @@ pub fn run_stage(
             }
             Ok((pos, record)) => {
                 stats.read += 1;
-                let id = record.id.clone();
+                let id = printable_id(&record.id);
                 match process(ctx, record) {
                     Ok(Emit::Records(out)) => {
                         for r in &out {
@@ -92,4 +103,16 @@ pub fn run_stage(
     ctx.count("bad_lines", stats.bad_lines);
     ctx.count("failed", stats.failed);
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable_id;
+
+    #[test]
+    fn ids_in_errors_are_short_and_inert() {
+        assert_eq!(printable_id("m0123abc"), "m0123abc");
+        assert_eq!(printable_id("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(printable_id(&"x".repeat(1000)).chars().count(), 81);
+    }
 }

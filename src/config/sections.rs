@@ -133,6 +133,9 @@ pub struct ClassifyConfig {
     pub model_path: Option<PathBuf>,
     /// Days within which a second message from the same sender counts as repeated contact.
     pub repeat_contact_days: u32,
+    /// How the model backend asks for structured output: "json_schema" (default),
+    /// "json_object" (DeepSeek, older servers) or "none".
+    pub response_format: String,
 }
 
 impl Default for ClassifyConfig {
@@ -143,6 +146,7 @@ impl Default for ClassifyConfig {
             categories: Vec::new(),
             model_path: None,
             repeat_contact_days: 7,
+            response_format: "json_schema".into(),
         }
     }
 }

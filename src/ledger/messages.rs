@@ -24,6 +24,12 @@ pub enum Stored {
 
 /// Stores a message once. Call inside a write transaction.
 pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, run_id: Option<i64>) -> Result<Stored> {
+    // The same message in other bytes (CRLF vs LF) keeps its first source; storing the second
+    // would leave a raw source nothing refers to.
+    let known: bool = conn.query_row("SELECT EXISTS(SELECT 1 FROM messages WHERE id = ?1)", [&m.record.id], |r| r.get(0))?;
+    if known {
+        return Ok(Stored::Known);
+    }
     conn.execute(
         "INSERT OR IGNORE INTO raw_sources (sha256, size, raw) VALUES (?1, ?2, ?3)",
         params![m.raw_sha256, m.raw.len() as i64, m.raw],
@@ -107,10 +113,50 @@ impl Ledger {
             .optional()?)
     }
 
+    /// Messages stored by run `run_id` that did not get through the chain: no filter result,
+    /// or a passing one but no draft. In the order stored.
+    pub fn unfinished_of_run(&self, run_id: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT m.id FROM messages m WHERE m.run_id = ?1 \
+             AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message = m.id) \
+             AND COALESCE((SELECT s.summary FROM stage_results s WHERE s.message = m.id AND s.stage = 'filter' \
+                           ORDER BY s.version DESC LIMIT 1), 'pass') = 'pass' \
+             ORDER BY m.rowid",
+        )?;
+        let ids = stmt.query_map([run_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
     /// Ids of earlier messages with this Message-ID (for duplicate detection).
     pub fn ids_with_message_id(&self, message_id: &str) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached("SELECT id FROM messages WHERE message_id = ?1 ORDER BY rowid")?;
         let ids = stmt.query_map([message_id], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(ids)
     }
+}
+
+/// True when the ledger holds message `id` (any connection or transaction).
+pub fn message_exists(conn: &Connection, id: &str) -> Result<bool> {
+    let mut stmt = conn.prepare_cached("SELECT EXISTS(SELECT 1 FROM messages WHERE id = ?1)")?;
+    Ok(stmt.query_row([id], |r| r.get(0))?)
+}
+
+/// Messages from `sender` dated in `[since, until)`, other than `except` and outside the thread
+/// `thread` (a reply in an ongoing conversation is not a new contact). Any connection or
+/// transaction.
+pub fn count_from_sender(
+    conn: &Connection,
+    sender: &str,
+    since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+    except: &str,
+    thread: Option<&str>,
+) -> Result<u32> {
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut stmt = conn.prepare_cached(
+        "SELECT COUNT(*) FROM messages WHERE from_addr = ?1 AND date_utc >= ?2 AND date_utc < ?3 AND id != ?4 \
+         AND (?5 IS NULL OR thread_id IS NULL OR thread_id != ?5)",
+    )?;
+    let n: i64 = stmt.query_row(params![sender.to_lowercase(), fmt(since), fmt(until), except, thread], |r| r.get(0))?;
+    Ok(n as u32)
 }

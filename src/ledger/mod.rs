@@ -6,9 +6,12 @@
 
 pub mod drafts;
 pub mod events;
+pub mod integrity;
 pub mod kv;
+pub mod labels;
 pub mod messages;
 pub mod migrations;
+pub mod model_cache;
 pub mod outbox;
 pub mod results;
 pub mod runs;
@@ -92,33 +95,6 @@ impl Ledger {
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
-    }
-
-    /// `PRAGMA integrity_check` plus mailroom's own invariants; returns the problems found.
-    pub fn check_integrity(&self) -> Result<Vec<String>> {
-        let mut problems = Vec::new();
-        let ok: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if ok != "ok" {
-            problems.push(format!("sqlite integrity_check: {ok}"));
-        }
-        let orphans: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM messages m LEFT JOIN raw_sources r ON r.sha256 = m.raw_sha256 WHERE r.sha256 IS NULL",
-            [],
-            |r| r.get(0),
-        )?;
-        if orphans > 0 {
-            problems.push(format!("{orphans} messages without a raw source"));
-        }
-        let double_sent: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM (SELECT draft FROM events WHERE kind = 'smtp.send' AND status = 'ok' \
-             GROUP BY draft HAVING COUNT(*) > 1)",
-            [],
-            |r| r.get(0),
-        )?;
-        if double_sent > 0 {
-            problems.push(format!("{double_sent} drafts recorded as sent more than once"));
-        }
-        Ok(problems)
     }
 }
 

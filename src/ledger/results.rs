@@ -39,15 +39,14 @@ pub struct NewResult<'a> {
 
 /// Adds a result as the next version; returns the version. Call inside a write transaction.
 pub fn add_result(conn: &Connection, r: &NewResult<'_>) -> Result<i64> {
-    let version: i64 = conn.query_row(
-        "SELECT COALESCE(MAX(version), 0) + 1 FROM stage_results WHERE message = ?1 AND stage = ?2",
-        params![r.message, r.stage.as_str()],
-        |row| row.get(0),
-    )?;
-    conn.execute(
+    let version: i64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(version), 0) + 1 FROM stage_results WHERE message = ?1 AND stage = ?2")?
+        .query_row(params![r.message, r.stage.as_str()], |row| row.get(0))?;
+    conn.prepare_cached(
         "INSERT INTO stage_results (message, stage, version, summary, backend, model, prompt_version, \
          result_json, run_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
+    )?
+    .execute(params![
             r.message,
             r.stage.as_str(),
             version,
@@ -61,6 +60,18 @@ pub fn add_result(conn: &Connection, r: &NewResult<'_>) -> Result<i64> {
         ],
     )?;
     Ok(version)
+}
+
+/// The current result of one stage for one message as stored JSON text (no parsing).
+pub fn current_result_json(conn: &Connection, message: &str, stage: Stage) -> Result<Option<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT result_json FROM stage_results WHERE message = ?1 AND stage = ?2 ORDER BY version DESC LIMIT 1",
+    )?;
+    let mut rows = stmt.query(params![message, stage.as_str()])?;
+    Ok(match rows.next()? {
+        Some(row) => Some(row.get(0)?),
+        None => None,
+    })
 }
 
 impl Ledger {

@@ -196,6 +196,10 @@ impl Iterator for MaildirReader {
 /// Reads one message file (`-` is stdin).
 pub fn read_file(path: &Path) -> ReadItem {
     let origin = path.display().to_string();
+    // Too big by its size: skipped without reading (and holding) the first 512 MB of it.
+    if path.as_os_str() != "-" && std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_MESSAGE_BYTES as u64) {
+        return Err(ReadError { origin, problem: format!("message larger than {} MB, skipped", MAX_MESSAGE_BYTES >> 20) });
+    }
     let result = if path.as_os_str() == "-" {
         let mut v = Vec::new();
         io::stdin().take(MAX_MESSAGE_BYTES as u64 + 1).read_to_end(&mut v).map(|_| v)
@@ -271,6 +275,14 @@ From c@d Mon Nov  3 11:00:00 2026\nSubject: two\n\nbody\nFrom here on, no blank 
         std::fs::write(&p, "From a@b.c Mon Nov  3 10:00:00 2026\nSubject: hi\n\nbody\n").unwrap();
         let m = read_file(&p).unwrap();
         assert!(m.bytes.starts_with(b"Subject: hi"));
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_skipped_by_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("huge.eml");
+        File::create(&p).unwrap().set_len(MAX_MESSAGE_BYTES as u64 + 1).unwrap();
+        assert!(read_file(&p).unwrap_err().problem.contains("larger than 512 MB"));
     }
 
     #[test]

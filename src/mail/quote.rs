@@ -88,16 +88,26 @@ pub fn new_part(text: &str) -> String {
         }
         i += 1;
     }
-    let joined = kept.join("\n");
-    joined.trim().to_string()
+    let top = kept.join("\n").trim().to_string();
+    if top.is_empty() {
+        // Bottom-posted or inline answers: the sender's words are below or between the quotes.
+        return own_lines(text).join("\n").trim().to_string();
+    }
+    top
 }
 
 /// True when `text` has words of the sender's own outside quoted lines, attribution lines,
-/// signatures and disclaimers: also below or between quotes (bottom-posting, inline answers),
-/// which `new_part` does not return because it stops at the first reply header. Unquoted
-/// history after an Outlook-style header block or an "Original Message" line is not counted.
+/// signatures and disclaimers: also below or between quotes (bottom-posting, inline answers).
+/// Unquoted history after an Outlook-style header block or an "Original Message" line is not
+/// counted.
 pub fn has_own_text(text: &str) -> bool {
+    !own_lines(text).is_empty()
+}
+
+/// The sender's own lines anywhere in `text`: above, between and below quotes.
+fn own_lines(text: &str) -> Vec<&str> {
     let lines: Vec<&str> = text.lines().collect();
+    let mut own = Vec::new();
     let mut in_footer = false;
     let mut i = 0;
     while i < lines.len() {
@@ -113,7 +123,7 @@ pub fn has_own_text(text: &str) -> bool {
                 // Unmarked history follows, unless the history below is `>`-quoted and
                 // answered between the quotes: then skip only the header block.
                 if !lines[i..].iter().any(|l| l.trim_start().starts_with('>')) {
-                    return false;
+                    return own;
                 }
                 while i < lines.len() && !lines[i].trim().is_empty() && !lines[i].trim_start().starts_with('>') {
                     i += 1;
@@ -130,11 +140,14 @@ pub fn has_own_text(text: &str) -> bool {
             in_footer = true;
             continue;
         }
-        if !in_footer && t.chars().any(char::is_alphanumeric) {
-            return true;
+        if !in_footer && (t.chars().any(char::is_alphanumeric) || (!own.is_empty() && t.is_empty())) {
+            own.push(line);
         }
     }
-    false
+    while own.last().is_some_and(|l| l.trim().is_empty()) {
+        own.pop();
+    }
+    own
 }
 
 /// Words one of which every reply header contains: a cheap test before the regex.
@@ -235,6 +248,13 @@ mod tests {
         assert!(!has_own_text("-----Original Message-----\nFrom: Support\nSent: Monday\nSubject: x\n\nold text"));
         assert!(has_own_text("----- Original Message -----\nFrom: Support\nSent: Monday\n\n> old question?\nmy answer"));
         assert!(!has_own_text(""));
+    }
+
+    #[test]
+    fn bottom_posted_answers_are_the_new_part() {
+        assert_eq!(new_part("On Mon, Support wrote:\n> Where to?\n\nMain St 1, please.\n-- \nJane"), "Main St 1, please.");
+        assert_eq!(new_part("> q1\nanswer one\n> q2\nanswer two"), "answer one\nanswer two");
+        assert_eq!(new_part("-----Original Message-----\nFrom: Support\nSent: Monday\nSubject: x\n\nold text"), "");
     }
 
     #[test]

@@ -221,6 +221,7 @@ mod tests {
         assert_eq!(ledger.message_count().unwrap(), 1);
         assert_eq!(ing.counts.new, 1);
         assert_eq!(ing.counts.known, 2);
+        assert!(ledger.check_integrity().unwrap().is_empty(), "the CRLF copy left no stray raw source");
     }
 
     trait Crlf {

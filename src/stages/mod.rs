@@ -4,6 +4,7 @@
 //! never parses flags and never draws progress itself (it reports through `progress::Reporter`).
 
 pub mod cases;
+pub mod classify;
 pub mod digest;
 pub mod draft;
 pub mod duration;
@@ -12,6 +13,7 @@ pub mod fetch;
 pub mod filter;
 pub mod health;
 pub mod ingest;
+pub mod lock;
 pub mod notify;
 pub mod progress;
 pub mod review;

@@ -4,7 +4,8 @@
 //! empty list allows all). Every post is an event in the ledger (`notify.post`: webhook name,
 //! flavour, HTTP status, attempts, latency; never the URL, which carries a token). A record
 //! already posted successfully to a webhook is not posted there again unless forced, so a
-//! batch reclassification piped through notify does not flood the chat.
+//! batch reclassification piped through notify does not flood the chat; the `notify` ledger
+//! lock makes that hold for overlapping runs too.
 
 use std::time::Duration;
 
@@ -18,8 +19,12 @@ use crate::ledger::{Event, Ledger};
 use crate::notify::poster::{PostOutcome, Poster, RetryPolicy, Target};
 use crate::notify::{Flavour, Notice, payload};
 use crate::record::Record;
+use crate::stages::lock::LedgerLock;
 use crate::stages::review::links::{LinkSigner, unix_now};
 use crate::stages::review::queue::{checklist_labels, sender};
+
+/// How long a run waits for another one's post to a slow webhook (retries included).
+const LOCK_WAIT: Duration = Duration::from_secs(600);
 
 /// A webhook with its routing rules.
 #[derive(Debug, Clone)]
@@ -152,6 +157,8 @@ impl Notifier {
             return Ok(Vec::new());
         }
         let notice = self.notice(ledger, record)?;
+        // From "posted already?" to the recorded post, no other notify run may post it.
+        let _lock = LedgerLock::acquire(ledger.path(), "notify", LOCK_WAIT).await?;
         let mut reports = Vec::new();
         for route in wanted {
             let name = &route.target.name;
@@ -178,6 +185,7 @@ impl Notifier {
         force: bool,
         run_id: Option<i64>,
     ) -> Result<Vec<PostReport>> {
+        let _lock = LedgerLock::acquire(ledger.path(), "notify", LOCK_WAIT).await?;
         let mut reports = Vec::new();
         for route in &self.routes {
             let name = &route.target.name;
@@ -263,6 +271,8 @@ mod tests {
             entities: Default::default(),
             backend: String::new(),
             model: String::new(),
+            prompt_version: String::new(),
+            review_required: false,
             extra: Default::default(),
         });
         r

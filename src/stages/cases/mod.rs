@@ -373,6 +373,15 @@ pub fn assign(conn: &Connection, id: &str, owner: &str, actor: &str, run_id: Opt
     Ok(Assignment { case, owner, previous })
 }
 
+/// What a draft of `message` should know from its case, or `None` when the message is the
+/// team's own (a reply read back from the Sent folder): there is nothing to answer.
+pub fn draft_context(conn: &Connection, message: &str) -> Result<Option<CaseContext>> {
+    match role_of(conn, message)? {
+        Some(Role::Team | Role::Ours) => Ok(None),
+        _ => Ok(Some(context(conn, message)?)),
+    }
+}
+
 /// What earlier customer messages of the message's case already told us: their texts,
 /// attachments and entities (an order number given in an earlier answer, say), and the
 /// case's category. Empty when the message is in no case or is the first.

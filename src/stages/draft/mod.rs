@@ -31,6 +31,7 @@ pub mod greeting;
 pub mod knowledge;
 pub mod lookup;
 pub mod model;
+pub mod remote;
 pub mod risk;
 pub mod store;
 pub mod templates;
@@ -68,6 +69,9 @@ const EXCERPT_CHARS: usize = 450;
 const EXCERPT_UNITS: usize = 3;
 /// Orders looked up per message at most.
 const MAX_LOOKUPS: usize = 3;
+/// How much of a message's subject and text the draft stage reads.
+const MAX_SUBJECT_BYTES: usize = 1024;
+const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 /// Words added to the retrieval query per category, so that a message in another language
 /// still finds the policy for its category.
@@ -175,11 +179,15 @@ impl Drafter {
             notes.push(format!("drafted as {c}, the category of its case (this message alone was classified other)"));
             category = c.clone();
         }
-        let body = record.best_text();
-        let text = format!("{}\n{}", record.subject, body);
+        // What a person writes fits in far less; a pasted log or an attacker's megabytes would
+        // only make every regex below slower (the record and the ledger keep the whole text).
+        let subject = head(&record.subject, MAX_SUBJECT_BYTES);
+        let body = head(record.best_text(), MAX_TEXT_BYTES);
+        let text = format!("{subject}\n{body}");
         // The whole thread counts: an order number in the quoted history or in an earlier
         // message of the case is not missing.
-        let mut entities = merged_entities(triage.map(|t| &t.entities), &format!("{}\n{}", record.subject, record.text));
+        let mut entities =
+            merged_entities(triage.map(|t| &t.entities), &format!("{subject}\n{}", head(&record.text, MAX_TEXT_BYTES)));
         merge_entities(&mut entities, case.entities.clone());
         let mut events: Vec<Event> = Vec::new();
 
@@ -188,10 +196,13 @@ impl Drafter {
             Some(n) => n,
             None => checklist::default_needs(&category),
         };
-        let case_body = std::iter::once(body).chain(case.texts.iter().map(String::as_str)).collect::<Vec<_>>().join("\n\n");
+        let case_body = std::iter::once(body)
+            .chain(case.texts.iter().map(|t| head(t, MAX_TEXT_BYTES)))
+            .collect::<Vec<_>>()
+            .join("\n\n");
         let case_attachments: Vec<_> = record.attachments.iter().chain(&case.attachments).cloned().collect();
         let msg = checklist::Message {
-            subject: &record.subject,
+            subject,
             body: &case_body,
             sender: record.sender_address(),
             attachments: &case_attachments,
@@ -223,7 +234,7 @@ impl Drafter {
 
         // Knowledge: the message's words, plus words for its category so that a message in
         // another language still finds its policy. `other` (thanks, press, feedback) quotes none.
-        let message_query = format!("{}\n{}", record.subject, without_ai_instructions(body));
+        let message_query = format!("{subject}\n{}", without_ai_instructions(body));
         let hits: Vec<Hit<'_>> = match &self.knowledge {
             Some(k) if category != "other" => k
                 .search(&[(&message_query, 1.0), (category_terms(&category), CATEGORY_WEIGHT)], PASSAGES_RETRIEVED * 4)
@@ -268,7 +279,7 @@ impl Drafter {
             let req = AnswerRequest {
                 team_name: &self.settings.team_name,
                 category: &category,
-                subject: &record.subject,
+                subject,
                 customer_text: &cleaned,
                 customer_language: customer_language.as_deref(),
                 passages: &passages,
@@ -432,6 +443,18 @@ impl Drafter {
         };
         (shared, identity)
     }
+}
+
+/// The first `max` bytes of `s`, cut at a character boundary.
+fn head(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 const IDENTITY_NOTE: &str = "For your security, we can only share or change order details when we hear from the \

@@ -42,6 +42,8 @@ fn record(id: &str, subject: &str, text: &str, triage: Option<(&str, &str)>) -> 
         entities: Default::default(),
         backend: "test".into(),
         model: String::new(),
+        prompt_version: String::new(),
+        review_required: false,
         extra: Default::default(),
     });
     r
@@ -249,6 +251,17 @@ fn paragraphs_addressed_to_an_ai_are_dropped_before_retrieval() {
     let cleaned = without_ai_instructions(INJECTION);
     assert!(cleaned.contains("tracking hasn't updated"));
     assert!(!cleaned.contains("SYSTEM NOTE") && !cleaned.contains("$500"));
+}
+
+#[test]
+fn only_the_head_of_a_huge_message_is_read_and_still_drafted() {
+    assert_eq!(head("aé", 2), "a", "cut at a character boundary");
+    let text = format!("Where is my order #NW-1234? {}", "é".repeat(MAX_TEXT_BYTES));
+    let subject = "ü".repeat(MAX_SUBJECT_BYTES);
+    let r = record("m1", &subject, &text, Some(("shipping", "en")));
+    let drafted = drafter(None).draft(&r).unwrap();
+    assert!(!drafted.draft.body.is_empty());
+    assert!(!drafted.draft.missing_info.iter().any(|m| m.contains("order")), "the order number at the top was read");
 }
 
 #[test]

@@ -53,7 +53,6 @@
 //! other; the pause file and `policy.auto_send` are checked before each one. While auto-send
 //! is stopped, drafts the policy approved earlier but has not sent yet are held too.
 
-mod lock;
 mod mailstore;
 pub mod policy;
 
@@ -75,7 +74,7 @@ use crate::mail::smtp::{SmtpError, SmtpSession};
 use crate::record::Record;
 use crate::stages::cases;
 
-use lock::SendLock;
+use crate::stages::lock::LedgerLock;
 use mailstore::{MailStores, lookup_mailboxes};
 
 /// How long a sender waits for another one to finish its SMTP transaction.
@@ -592,7 +591,7 @@ impl<'a> Sender<'a> {
         };
 
         // 2. Claim with the bytes fixed, under the send lock.
-        let lock = SendLock::acquire(self.ledger.path(), LOCK_WAIT).await?;
+        let lock = LedgerLock::acquire(self.ledger.path(), "send", LOCK_WAIT).await?;
         let run_id = self.run_id;
         if let Err(e) = self.ledger.write(|tx| outbox::claim(tx, id, &out, actor, run_id)) {
             drop(lock);
@@ -686,7 +685,7 @@ impl<'a> Sender<'a> {
 
     /// Resolves drafts left in `sending` by a process that died (see the module doc).
     async fn reconcile(&mut self, emit: Emit<'_>) -> Result<()> {
-        let lock = SendLock::acquire(self.ledger.path(), LOCK_WAIT).await?;
+        let lock = LedgerLock::acquire(self.ledger.path(), "send", LOCK_WAIT).await?;
         let orphans = self.ledger.sending_drafts()?;
         let run_id = self.run_id;
         let mut unknown = Vec::new();

@@ -1,0 +1,406 @@
+//! Triage: category, priority, sentiment, language, confidence, escalation, entities, reasons.
+//!
+//! Two backends decide the category: the embedded statistical model (no network, no key) and
+//! an OpenAI-compatible model (`llm`). Everything else (language, entities, sentiment,
+//! priority, escalation) comes from local rules for both, so a legal threat is escalated the
+//! same way whoever picked the category. A category below the confidence gate becomes
+//! `other` with `review_required`, never a guess.
+//!
+//! The text read is the subject plus `text_new` (the new part of the mail; the whole text
+//! when the new part is empty).
+
+pub mod embedded;
+pub mod language;
+pub mod lexicon;
+pub mod llm;
+pub mod rules;
+pub mod taxonomy;
+pub mod text;
+pub mod training;
+
+use anyhow::{Context as _, Result};
+
+use crate::config::Config;
+use crate::ledger::messages::{count_from_sender, message_exists};
+use crate::ledger::results::{NewResult, Stage, add_result, current_result_json};
+use crate::record::{Record, Triage};
+use embedded::{DEFAULT_MODEL, LinearModel};
+use lexicon::Tag;
+use rules::{Context, Sentiment};
+use taxonomy::{OTHER, Taxonomy};
+use text::FeatureBuf;
+
+/// Version of the embedded rules and features; part of `triage.prompt_version`.
+pub const EMBEDDED_VERSION: &str = "embedded-1";
+
+/// Settings the classifier needs from the config.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub min_confidence: f64,
+    pub vip: Vec<String>,
+    pub repeat_days: u32,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Settings {
+        Settings {
+            min_confidence: config.classify.min_confidence,
+            vip: config.team.vip.clone(),
+            repeat_days: config.classify.repeat_contact_days,
+        }
+    }
+}
+
+/// The embedded model plus the taxonomy it answers in.
+pub struct Engine {
+    pub taxonomy: Taxonomy,
+    pub model: LinearModel,
+    pub settings: Settings,
+    /// Where the model came from ("embedded" or a file path), for messages.
+    pub model_source: String,
+    /// For each model class, its index in the taxonomy (None: not a category here).
+    class_map: Vec<Option<usize>>,
+}
+
+/// Per-thread buffers, reused across messages.
+#[derive(Default)]
+pub struct Scratch {
+    feat: FeatureBuf,
+    acc: Vec<i32>,
+    probs: Vec<f32>,
+}
+
+/// The embedded model's answer for one message.
+#[derive(Debug, Clone)]
+pub struct Guess {
+    pub category: String,
+    pub confidence: f64,
+    pub reason: String,
+}
+
+/// A category decision from either backend, before the rules run.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub category: String,
+    pub confidence: f64,
+    pub backend: String,
+    pub model: String,
+    pub prompt_version: String,
+    pub reasons: Vec<String>,
+    /// The backend's sentiment, when it gives one (the rules' otherwise).
+    pub sentiment: Option<Sentiment>,
+    pub review_required: bool,
+}
+
+impl Engine {
+    /// The shipped model, or `model_path` when given (a team's retrained model).
+    pub fn load(taxonomy: Taxonomy, settings: Settings, model_path: Option<&std::path::Path>) -> Result<Engine> {
+        let (model, model_source) = match model_path {
+            Some(p) => {
+                let bytes = std::fs::read(p).with_context(|| format!("cannot read classifier model {}", p.display()))?;
+                let m = LinearModel::from_bytes(&bytes).with_context(|| format!("classifier model {}", p.display()))?;
+                (m, p.display().to_string())
+            }
+            None => (LinearModel::from_bytes(DEFAULT_MODEL).context("the embedded classifier model")?, "embedded".into()),
+        };
+        Ok(Engine::new(taxonomy, settings, model, model_source))
+    }
+
+    pub fn new(taxonomy: Taxonomy, settings: Settings, model: LinearModel, model_source: String) -> Engine {
+        let class_map = model.classes.iter().map(|c| taxonomy.categories.iter().position(|t| &t.name == c)).collect();
+        Engine { taxonomy, model, settings, model_source, class_map }
+    }
+
+    /// The embedded model's category for the text in `scratch` (after `scratch.feat.extract`).
+    fn guess(&self, s: &mut Scratch) -> Guess {
+        self.model.predict(&s.feat.buckets, s.feat.tags.len(), &mut s.acc, &mut s.probs);
+        let mut best: Option<(usize, f32)> = None;
+        for (k, &p) in s.probs.iter().enumerate() {
+            if self.class_map[k].is_some() && best.is_none_or(|(_, bp)| p > bp) {
+                best = Some((k, p));
+            }
+        }
+        let (category, mut confidence) = match best {
+            Some((k, p)) => (self.model.classes[k].clone(), p as f64),
+            None => (OTHER.to_string(), 0.0),
+        };
+        if self.taxonomy.custom {
+            if let Some((cat, kw)) = self.taxonomy.keyword_match(&s.feat.norm) {
+                if cat != category {
+                    let known = self.model.class_index(cat).map(|k| s.probs[k] as f64).unwrap_or(0.0);
+                    let confidence = known.max(0.75);
+                    return Guess { category: cat.to_string(), confidence, reason: format!("keyword \"{kw}\" of category {cat}") };
+                }
+                confidence = confidence.max(0.75);
+            }
+        }
+        let cues: Vec<String> = s
+            .feat
+            .tags
+            .iter()
+            .filter(|h| tag_points_to(h.tag, &category))
+            .map(|h| format!("\"{}\"", h.text(&s.feat.norm)))
+            .collect();
+        let reason = if cues.is_empty() { "embedded model".to_string() } else { format!("embedded model; cues {}", cues.join(", ")) };
+        Guess { category, confidence, reason }
+    }
+
+    fn prepare(&self, record: &Record, s: &mut Scratch) {
+        s.feat.extract(&record.subject, record.best_text());
+    }
+
+    /// The embedded backend's decision, confidence gate applied.
+    pub fn embedded_decision(&self, record: &Record, s: &mut Scratch) -> Decision {
+        self.prepare(record, s);
+        self.decide(s)
+    }
+
+    fn decide(&self, s: &mut Scratch) -> Decision {
+        let g = self.guess(s);
+        let mut d = Decision {
+            category: g.category,
+            confidence: round3(g.confidence),
+            backend: "embedded".into(),
+            model: self.model.label(),
+            prompt_version: EMBEDDED_VERSION.into(),
+            reasons: vec![],
+            sentiment: None,
+            review_required: false,
+        };
+        d.reasons.push(format!("category {} (confidence {:.2}; {})", d.category, d.confidence, g.reason));
+        self.gate(&mut d);
+        d
+    }
+
+    /// Low confidence: `other` and a human look, never a guess.
+    pub fn gate(&self, d: &mut Decision) {
+        if d.confidence < self.settings.min_confidence && d.category != OTHER {
+            d.reasons.push(format!(
+                "low confidence {:.2} < {:.2}: best guess {} set to other, needs review",
+                d.confidence, self.settings.min_confidence, d.category
+            ));
+            d.category = OTHER.into();
+            d.review_required = true;
+        } else if d.confidence < self.settings.min_confidence {
+            d.review_required = true;
+            d.reasons.push(format!("low confidence {:.2}: needs review", d.confidence));
+        }
+    }
+
+    /// The full triage for a decision: rules, language and entities added.
+    pub fn triage(&self, record: &Record, decision: Decision, ctx: &Context, s: &mut Scratch) -> Triage {
+        self.prepare(record, s);
+        self.finish(record, decision, ctx, s)
+    }
+
+    fn finish(&self, record: &Record, decision: Decision, ctx: &Context, s: &mut Scratch) -> Triage {
+        let subject = &record.subject;
+        let body = record.best_text();
+        let verdict = rules::judge(&s.feat.tags, &s.feat.norm, body, &decision.category, ctx);
+        let sentiment = match decision.sentiment {
+            // The rules may raise a backend's sentiment (a threat is never "neutral"), not lower it.
+            Some(b) if severity(b) >= severity(verdict.sentiment) => b,
+            _ => verdict.sentiment,
+        };
+        let mut priority = verdict.priority;
+        if sentiment == Sentiment::Angry && priority > 2 {
+            priority = 2;
+        }
+        let mut reasons = decision.reasons;
+        reasons.extend(verdict.reasons);
+        if decision.sentiment.is_some_and(|b| b != sentiment) {
+            reasons.push(format!("sentiment {} (rules)", sentiment.as_str()));
+        }
+        Triage {
+            category: decision.category,
+            priority: format!("P{priority}"),
+            sentiment: sentiment.as_str().into(),
+            language: language::detect_normalized(subject, body, &s.feat.norm).into(),
+            confidence: decision.confidence,
+            escalate: verdict.escalate,
+            reasons,
+            entities: entities_of(subject, body),
+            backend: decision.backend,
+            model: decision.model,
+            prompt_version: decision.prompt_version,
+            review_required: decision.review_required,
+            extra: Default::default(),
+        }
+    }
+
+    /// Embedded classification end to end.
+    pub fn classify_embedded(&self, record: &Record, ctx: &Context, s: &mut Scratch) -> Triage {
+        self.prepare(record, s);
+        let d = self.decide(s);
+        self.finish(record, d, ctx, s)
+    }
+
+    /// The rules' context for a record: VIP, and earlier messages from the sender in the ledger
+    /// (`conn`: the ledger's connection or an open transaction).
+    pub fn context(&self, record: &Record, conn: Option<&rusqlite::Connection>) -> Result<Context> {
+        let sender = record.sender_address();
+        let mut ctx =
+            Context { prior_contacts: 0, repeat_days: self.settings.repeat_days, vip: rules::is_vip(sender, &self.settings.vip) };
+        if let (Some(conn), false) = (conn, sender.is_empty() || self.settings.repeat_days == 0) {
+            let until = record
+                .date
+                .as_deref()
+                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                .map(|d| d.with_timezone(&chrono::Utc))
+                .unwrap_or_else(chrono::Utc::now);
+            let since = until - chrono::Duration::days(self.settings.repeat_days as i64);
+            let thread = record.thread.as_deref().or(record.in_reply_to.as_deref());
+            ctx.prior_contacts = count_from_sender(conn, sender, since, until, &record.id, thread)?;
+        }
+        Ok(ctx)
+    }
+}
+
+/// Entities from the subject and the start of the body (where customers put them; bounded
+/// so a huge message costs no more than a long one).
+fn entities_of(subject: &str, body: &str) -> crate::record::Entities {
+    const MAX_CHARS: usize = 6000;
+    let cut = body.char_indices().nth(MAX_CHARS).map(|(i, _)| i).unwrap_or(body.len());
+    crate::stages::entities::extract(&format!("{subject}\n{}", &body[..cut]))
+}
+
+/// Stores `triage` as the message's current triage unless it already is; returns
+/// (in the ledger, stored). Records that are not in the ledger are classified, not stored.
+pub fn store_triage(conn: &rusqlite::Connection, record: &Record, triage: &Triage, run_id: Option<i64>) -> Result<(bool, bool)> {
+    if !message_exists(conn, &record.id)? {
+        return Ok((false, false));
+    }
+    let value = serde_json::to_value(triage)?;
+    // Same serializer, same key order: comparing the text is comparing the result.
+    if current_result_json(conn, &record.id, Stage::Triage)?.as_deref() == Some(value.to_string().as_str()) {
+        return Ok((true, false));
+    }
+    add_result(
+        conn,
+        &NewResult {
+            message: &record.id,
+            stage: Stage::Triage,
+            summary: &triage.category,
+            backend: &triage.backend,
+            model: &triage.model,
+            prompt_version: &triage.prompt_version,
+            result: &value,
+            run_id,
+        },
+    )?;
+    Ok((true, true))
+}
+
+fn severity(s: Sentiment) -> u8 {
+    match s {
+        Sentiment::Positive => 0,
+        Sentiment::Neutral => 1,
+        Sentiment::Negative => 2,
+        Sentiment::Angry => 3,
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Lexicon concepts that speak for a category (shown as cues in the reasons).
+fn tag_points_to(tag: Tag, category: &str) -> bool {
+    matches!(
+        (tag, category),
+        (Tag::Shipping, "shipping")
+            | (Tag::Refund, "refund")
+            | (Tag::Return, "return")
+            | (Tag::Complaint | Tag::Damaged, "complaint")
+            | (Tag::Product, "product")
+            | (Tag::Address, "address_change")
+            | (Tag::Cancel, "cancellation")
+            | (Tag::Payment | Tag::Invoice, "payment")
+            | (Tag::Account, "account")
+            | (Tag::Contact | Tag::Newsletter | Tag::Review, "other")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        let settings = Settings { min_confidence: 0.45, vip: vec!["@vip.example".into()], repeat_days: 7 };
+        Engine::load(Taxonomy::default_categories(), settings, None).unwrap()
+    }
+
+    fn rec(subject: &str, body: &str) -> Record {
+        let mut r = Record::new("m1");
+        r.subject = subject.into();
+        r.text = body.into();
+        r.text_new = body.into();
+        r
+    }
+
+    fn classify(subject: &str, body: &str) -> Triage {
+        let e = engine();
+        e.classify_embedded(&rec(subject, body), &Context::default(), &mut Scratch::default())
+    }
+
+    #[test]
+    fn common_categories_in_five_languages() {
+        for (subject, body, want) in [
+            ("Where is my order?", "Hi, I ordered a lamp two weeks ago and it still has not arrived. Order #4412.", "shipping"),
+            ("Paket nicht angekommen", "Hallo, mein Paket ist immer noch nicht angekommen. Wo bleibt meine Lieferung?", "shipping"),
+            ("Colis", "Bonjour, mon colis n'est toujours pas arrivé, pouvez-vous vérifier le suivi ?", "shipping"),
+            ("Pedido", "Hola, mi paquete no ha llegado todavía. ¿Dónde está mi pedido?", "shipping"),
+            ("物流", "你好，我的快递还没到，请帮我查一下物流。", "shipping"),
+            ("Refund", "I would like a refund for my order please.", "refund"),
+            ("Erstattung", "Ich möchte mein Geld zurück. Bitte erstatten Sie den Betrag.", "refund"),
+            ("Remboursement", "Je souhaite être remboursé pour ma commande.", "refund"),
+            ("Reembolso", "Quiero un reembolso de mi pedido, por favor.", "refund"),
+            ("退款", "请给我退款，谢谢。", "refund"),
+            ("Cancel order", "Please cancel my order 5521, I ordered by mistake.", "cancellation"),
+            ("Stornierung", "Bitte stornieren Sie meine Bestellung.", "cancellation"),
+            ("Passwort", "Ich kann mich nicht in mein Konto einloggen, Passwort vergessen.", "account"),
+        ] {
+            let t = classify(subject, body);
+            assert_eq!(t.category, want, "{subject} / {body}: {t:?}");
+        }
+    }
+
+    #[test]
+    fn triage_has_every_field_and_explains_itself() {
+        let t = classify("Charged twice!!", "You charged my card twice for order #8812. I will contact my lawyer. Call me: +44 7700 900123");
+        assert_eq!(t.category, "payment");
+        assert_eq!(t.priority, "P1");
+        assert!(t.escalate);
+        assert_eq!(t.language, "en");
+        assert_eq!(t.entities.order_ids, vec!["8812"]);
+        assert_eq!(t.entities.phones, vec!["+44 7700 900123"]);
+        assert_eq!(t.backend, "embedded");
+        assert!(t.model.starts_with("mailroom-"), "{}", t.model);
+        assert_eq!(t.prompt_version, EMBEDDED_VERSION);
+        assert!(t.reasons[0].starts_with("category payment"), "{:?}", t.reasons);
+        assert!(t.reasons.iter().any(|r| r.contains("legal threat")), "{:?}", t.reasons);
+    }
+
+    #[test]
+    fn gibberish_is_other_with_review() {
+        let t = classify("", "qwxz vbnm plkj");
+        assert_eq!(t.category, "other");
+        assert!(t.review_required || t.confidence >= 0.45);
+    }
+
+    #[test]
+    fn custom_taxonomy_keywords_and_unknown_classes() {
+        use crate::config::CategoryDef;
+        let tax = Taxonomy::from_config(&[
+            CategoryDef { name: "warranty".into(), description: String::new(), keywords: vec!["warranty".into(), "Garantie".into()] },
+            CategoryDef { name: "shipping".into(), description: String::new(), keywords: vec![] },
+        ])
+        .unwrap();
+        let e = Engine::load(tax, Settings { min_confidence: 0.45, vip: vec![], repeat_days: 7 }, None).unwrap();
+        let mut s = Scratch::default();
+        let t = e.classify_embedded(&rec("Garantie", "Mein Wasserkocher ist nach 6 Monaten kaputt, Garantie?"), &Context::default(), &mut s);
+        assert_eq!(t.category, "warranty");
+        let t = e.classify_embedded(&rec("", "I want to reset my password"), &Context::default(), &mut s);
+        assert!(e.taxonomy.contains(&t.category), "{t:?}");
+    }
+}
