@@ -11,7 +11,8 @@
 //! - `model`: the last `failure_threshold` model calls of the last day all failed (a revoked
 //!   key gives 401s), or a storm of 429s in the last hour (at least ten, and half the calls);
 //! - `reviews`: pending drafts older than the review SLA;
-//! - `cases`: service cases waiting on us (new, waiting_internal) longer than their SLA.
+//! - `cases`: service cases waiting on us (new, waiting_internal) longer than their SLA, among
+//!   those that began to wait within the last week.
 //!
 //! Open incidents live in the ledger's `kv` table (`heartbeat.incident.<key>`). Opening one
 //! (alert) or closing it (recovered) is claimed in one `BEGIN IMMEDIATE` transaction, so two
@@ -188,7 +189,9 @@ pub fn check(ledger: &Ledger, settings: &Settings, now: DateTime<Utc>) -> Result
     let accounts = account_health(conn, settings, &lookback)?;
     let model = model_health(conn, settings, now)?;
     let reviews = review_health(conn, settings, now)?;
-    let cases_over_sla = over_sla(conn, &settings.case_sla, now)?;
+    // Like mail waiting for triage, only what began to wait within the lookback: a history
+    // import is not an incident (the digest and `mailroom cases --over-sla` list it all).
+    let cases_over_sla = over_sla(conn, &settings.case_sla, now, Some(now - TimeDelta::days(LOOKBACK_DAYS)))?;
 
     let mut incidents = Vec::new();
     let since = stamp(now);

@@ -317,13 +317,15 @@ fn over_sla_follows_priority_and_ignores_filtered_out_mail() {
     let q = question(&mut ledger); // 72 hours ago, no priority yet: 24h SLA
     let case = case_of_message(ledger.conn(), &q.id).unwrap().unwrap();
     let now = Utc::now();
-    let overdue = timeouts::over_sla(ledger.conn(), &Sla::default(), now).unwrap();
+    let overdue = timeouts::over_sla(ledger.conn(), &Sla::default(), now, None).unwrap();
     assert_eq!(overdue.iter().map(|o| o.case.as_str()).collect::<Vec<_>>(), [case.as_str()]);
     assert_eq!(overdue[0].sla_hours, 24);
+    let recent = timeouts::over_sla(ledger.conn(), &Sla::default(), now, Some(now - Duration::hours(48))).unwrap();
+    assert!(recent.is_empty(), "waiting since 72 hours: older than the bound");
     ledger.conn().execute("UPDATE cases SET waiting_since = ?1", [(now - Duration::hours(6)).to_rfc3339()]).unwrap();
-    assert!(timeouts::over_sla(ledger.conn(), &Sla::default(), now).unwrap().is_empty());
+    assert!(timeouts::over_sla(ledger.conn(), &Sla::default(), now, None).unwrap().is_empty());
     ledger.conn().execute("UPDATE cases SET priority = 'P1'", []).unwrap();
-    assert_eq!(timeouts::over_sla(ledger.conn(), &Sla::default(), now).unwrap()[0].sla_hours, 4);
+    assert_eq!(timeouts::over_sla(ledger.conn(), &Sla::default(), now, None).unwrap()[0].sla_hours, 4);
 
     // The filter calls it spam: the case disappears from lists and SLA.
     let json = serde_json::json!({"verdict": "spam"});
@@ -339,7 +341,7 @@ fn over_sla_follows_priority_and_ignores_filtered_out_mail() {
             run_id: None,
         })
         .unwrap();
-    assert!(timeouts::over_sla(ledger.conn(), &Sla::default(), now).unwrap().is_empty());
+    assert!(timeouts::over_sla(ledger.conn(), &Sla::default(), now, None).unwrap().is_empty());
     assert!(story::list(ledger.conn(), &Filter::default(), &Sla::default(), now).unwrap().is_empty());
     let all = story::list(ledger.conn(), &Filter { all: true, ..Filter::default() }, &Sla::default(), now).unwrap();
     assert!(all[0].dropped);

@@ -71,19 +71,26 @@ pub struct Overdue {
     pub waiting_hours: f64,
 }
 
-/// Cases waiting on us (`new`, `waiting_internal`) longer than their SLA at `now`, longest
-/// waiting first. Reads the candidates through the (state, waiting_since) index.
-pub fn over_sla(conn: &Connection, sla: &Sla, now: DateTime<Utc>) -> Result<Vec<Overdue>> {
+/// Cases waiting on us (`new`, `waiting_internal`) longer than their SLA at `now` (and, with
+/// `since`, only since then), longest waiting first. Reads the candidates through the
+/// (state, waiting_since) index.
+pub fn over_sla(
+    conn: &Connection,
+    sla: &Sla,
+    now: DateTime<Utc>,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<Overdue>> {
     let cutoff = stamp(now - TimeDelta::hours(sla.shortest() as i64));
+    let since = since.map(stamp).unwrap_or_default();
     let sql = format!(
         "SELECT c.id, c.state, c.priority, c.subject, c.owner, c.waiting_since FROM cases c \
-         WHERE c.state = ?1 AND c.waiting_since < ?2 AND {}",
+         WHERE c.state = ?1 AND c.waiting_since < ?2 AND c.waiting_since >= ?3 AND {}",
         super::story::LIVE
     );
     let mut stmt = prepare(conn, &sql)?;
     let mut out = Vec::new();
     for s in [CaseState::New, CaseState::WaitingInternal] {
-        let rows = stmt.query_map(params![s.as_str(), cutoff], |r| {
+        let rows = stmt.query_map(params![s.as_str(), cutoff, since], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,

@@ -132,7 +132,7 @@ pub fn case_figures(
     for s in CaseState::ALL.into_iter().filter(|s| s.is_open()) {
         f.open.push(NameCount { name: s.as_str().into(), count: open.query_row([s.as_str()], |r| r.get(0))? });
     }
-    let overdue = over_sla(conn, sla, now)?;
+    let overdue = over_sla(conn, sla, now, None)?;
     f.over_sla = overdue.len() as i64;
     f.over_sla_cases = overdue.into_iter().take(samples).collect();
     Ok(f)
