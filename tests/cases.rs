@@ -124,14 +124,15 @@ approve_sends = "queue"
         imap("test", async |i| i.append(&self.sent, &["\\Seen"], raw.as_bytes()).await.expect("append"));
     }
 
-    /// `fetch | filter`, then what classify would add, then `draft`; returns the fetched and
-    /// the drafted records.
-    fn fetch_and_draft(&self, category: &str) -> (Vec<Value>, Vec<Value>) {
+    /// `fetch | filter | classify | draft`; returns the fetched and the drafted records.
+    fn fetch_and_draft(&self) -> (Vec<Value>, Vec<Value>) {
         let fetched = self.ok(&["fetch"], b"");
-        let lines: String = fetched.iter().map(|r| format!("{r}\n")).collect();
-        let passed = self.ok(&["filter"], lines.as_bytes());
-        assert_eq!(passed.len(), fetched.len(), "customer mail passes the filter: {passed:?}");
-        let lines: String = passed.iter().map(|r| format!("{}\n", triaged(r, category))).collect();
+        let mut lines: String = fetched.iter().map(|r| format!("{r}\n")).collect();
+        for stage in ["filter", "classify"] {
+            let out = self.ok(&[stage], lines.as_bytes());
+            assert_eq!(out.len(), fetched.len(), "customer mail passes {stage}: {out:?}");
+            lines = out.iter().map(|r| format!("{r}\n")).collect();
+        }
         let drafted = self.ok(&["draft"], lines.as_bytes());
         (fetched, drafted)
     }
@@ -207,7 +208,7 @@ fn question_reply_asking_for_the_order_number_and_the_answer_are_one_case() {
     desk.deliver(&question(&question_id));
 
     // 1. The question arrives: a new case, and a draft that asks for the order number.
-    let (fetched, drafted) = desk.fetch_and_draft("shipping");
+    let (fetched, drafted) = desk.fetch_and_draft();
     assert_eq!(fetched.len(), 1);
     let q = fetched[0]["id"].as_str().unwrap().to_string();
     let d1 = &drafted[0]["draft"];
@@ -240,7 +241,7 @@ fn question_reply_asking_for_the_order_number_and_the_answer_are_one_case() {
         "Hi Maria,\r\n\r\nSorry, here it is: #NW-48466. I found the confirmation email in my spam folder.\r\n\r\nDaniel",
     );
     desk.deliver(&answer);
-    let (fetched, drafted) = desk.fetch_and_draft("shipping");
+    let (fetched, drafted) = desk.fetch_and_draft();
     // Only the answer goes down the chain; our reply's copy in Sent is stored, not emitted.
     assert_eq!(fetched.len(), 1, "{fetched:?}");
     let a = fetched[0]["id"].as_str().unwrap().to_string();
@@ -259,6 +260,8 @@ fn question_reply_asking_for_the_order_number_and_the_answer_are_one_case() {
     assert!(ids(d2, "missing_info").is_empty(), "{d2}");
     assert!(d2["body"].as_str().unwrap().contains("NW-48466"), "{}", d2["body"]);
     assert_eq!(d2["case"], case_id.as_str());
+    // Whatever classify made of the short answer alone, it answers our shipping question.
+    assert_eq!(d2["category"], "shipping", "classified {}: {d2}", drafted[0]["triage"]["category"]);
     let story: Vec<String> =
         case["story"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_string()).collect();
     assert!(story.iter().any(|t| t.contains("the customer answered (we waited for: order number)")), "{story:#?}");
@@ -274,7 +277,7 @@ fn a_reply_written_in_a_mail_client_marks_the_pending_draft_handled() {
     let desk = Desk::new("takeover");
     let question_id = format!("{}@inboxmail.example", unique("q"));
     desk.deliver(&question(&question_id));
-    let (fetched, drafted) = desk.fetch_and_draft("shipping");
+    let (fetched, drafted) = desk.fetch_and_draft();
     let q = fetched[0]["id"].as_str().unwrap().to_string();
     let d1 = drafted[0]["draft"]["id"].as_str().unwrap().to_string();
 

@@ -409,6 +409,21 @@ pub fn context(conn: &Connection, message: &str) -> Result<CaseContext> {
             ctx.category = Some(c);
         }
     }
+    // The answer to our request for information: drafted as what we asked about.
+    let asked: Option<Option<String>> = conn
+        .prepare_cached(
+            "SELECT (SELECT d.category FROM case_messages cm JOIN drafts d ON d.message = cm.message \
+                     WHERE cm.case_id = ?2 AND d.state = 'sent' ORDER BY d.sent_at DESC LIMIT 1) \
+             FROM events WHERE message = ?1 AND kind = 'case.state' \
+             AND json_extract(detail_json, '$.from') = 'waiting_customer' \
+             AND json_extract(detail_json, '$.cause') = 'customer' LIMIT 1",
+        )?
+        .query_row(params![message, case], |r| r.get(0))
+        .optional()?;
+    if let Some(category) = asked {
+        ctx.answers_request = true;
+        ctx.category = category.or(ctx.category);
+    }
     ctx.case = Some(case);
     ctx.entities = found;
     ctx.attachments = attachments;

@@ -141,6 +141,11 @@ fn question_reply_and_answer_make_one_case_that_moves_as_described() {
     let (s, waiting, next) = case_state(&ledger, &case);
     assert_eq!((s, waiting), (CaseState::WaitingInternal, vec![]));
     assert_eq!(next.as_deref(), Some("draft a reply to the customer's new message"));
+    // Its draft will know it answers our shipping question.
+    let ctx = context(ledger.conn(), &answer.id).unwrap();
+    assert!(ctx.answers_request);
+    assert_eq!(ctx.category.as_deref(), Some("shipping"));
+    assert!(!context(ledger.conn(), &q.id).unwrap().answers_request);
 
     // A late decision on the first draft moves nothing: the case is about the answer now.
     let d = story::show(ledger.conn(), &case, &Sla::default(), Utc::now()).unwrap();

@@ -75,8 +75,12 @@ pub struct CaseContext {
     pub texts: Vec<String>,
     pub attachments: Vec<Attachment>,
     pub entities: Entities,
-    /// The case's latest category other than `other`.
+    /// The case's category: that of our reply the message answers, else the latest one of
+    /// its earlier messages other than `other`.
     pub category: Option<String>,
+    /// The message answers a reply of ours that asked the customer for information: it is
+    /// about what that reply was about, whatever its own few words look like.
+    pub answers_request: bool,
 }
 
 /// What the checks look at.

@@ -173,10 +173,14 @@ impl Drafter {
             triage.map(|t| t.category.trim().to_string()).filter(|c| !c.is_empty()).unwrap_or("other".into());
         // A short answer ("here it is: #NW-1") says little on its own; its case says more.
         if triage.is_some()
-            && category == "other"
-            && let Some(c) = &case.category
+            && (category == "other" || case.answers_request)
+            && let Some(c) = case.category.as_ref().filter(|c| **c != category)
         {
-            notes.push(format!("drafted as {c}, the category of its case (this message alone was classified other)"));
+            notes.push(if case.answers_request {
+                format!("drafted as {c}: the message answers our request for information in a {c} case (classified {category})")
+            } else {
+                format!("drafted as {c}, the category of its case (this message alone was classified other)")
+            });
             category = c.clone();
         }
         // What a person writes fits in far less; a pasted log or an attacker's megabytes would

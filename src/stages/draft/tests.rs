@@ -298,3 +298,17 @@ fn a_short_answer_classified_other_is_drafted_in_its_case_category() {
     let notes = drafted.draft.extra["notes"].to_string();
     assert!(notes.contains("the category of its case"), "{notes}");
 }
+
+#[test]
+fn an_answer_to_our_request_is_drafted_as_what_we_asked_about() {
+    let mut d = drafter(None);
+    let r = record("m4", "Re: Parcel", "Found it in my spam folder: #NW-48466", Some(("account", "en")));
+    let case = CaseContext { category: Some("shipping".into()), answers_request: true, ..CaseContext::default() };
+    let drafted = d.draft_in_case(&r, &case).unwrap();
+    assert_eq!(drafted.category, "shipping");
+    let notes = drafted.draft.extra["notes"].to_string();
+    assert!(notes.contains("answers our request for information in a shipping case (classified account)"), "{notes}");
+    // Not an answer to a request: the message's own category stands.
+    let other = CaseContext { category: Some("shipping".into()), ..CaseContext::default() };
+    assert_eq!(d.draft_in_case(&r, &other).unwrap().category, "account");
+}
