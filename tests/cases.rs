@@ -262,6 +262,7 @@ fn question_reply_asking_for_the_order_number_and_the_answer_are_one_case() {
     assert_eq!(d2["case"], case_id.as_str());
     // Whatever classify made of the short answer alone, it answers our shipping question.
     assert_eq!(d2["category"], "shipping", "classified {}: {d2}", drafted[0]["triage"]["category"]);
+    assert_eq!(desk.case_of(&case_id)["category"], "shipping");
     let story: Vec<String> =
         case["story"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_string()).collect();
     assert!(story.iter().any(|t| t.contains("the customer answered (we waited for: order number)")), "{story:#?}");

@@ -21,7 +21,8 @@ pub struct CaseSummary {
     pub state: CaseState,
     pub customer: Address,
     pub subject: String,
-    /// The latest classification of its messages (a person's recategorization included).
+    /// The latest of its messages' classifications and its drafts' categories (a draft of an
+    /// answer to our question keeps the case's category; a person's recategorization counts).
     pub category: Option<String>,
     pub priority: Option<String>,
     pub owner: Option<String>,
@@ -67,8 +68,12 @@ pub const LIVE: &str = "EXISTS (SELECT 1 FROM case_messages cm WHERE cm.case_id 
 fn summary_sql() -> String {
     format!(
         "SELECT c.id, c.state, c.customer_address, c.customer_name, c.subject, \
-        COALESCE((SELECT s.summary FROM case_messages cm JOIN stage_results s ON s.message = cm.message AND s.stage = 'triage' \
-        WHERE cm.case_id = c.id ORDER BY s.created_at DESC, s.id DESC LIMIT 1), c.category), \
+        COALESCE((SELECT category FROM ( \
+            SELECT s.summary AS category, s.created_at AS at, 0 AS src FROM case_messages cm \
+            JOIN stage_results s ON s.message = cm.message AND s.stage = 'triage' WHERE cm.case_id = c.id \
+            UNION ALL SELECT d.category, d.created_at, 1 FROM case_messages cm \
+            JOIN drafts d ON d.message = cm.message WHERE cm.case_id = c.id AND d.category IS NOT NULL) \
+          ORDER BY at DESC, src DESC LIMIT 1), c.category), \
         c.priority, c.owner, c.waiting_for_json, c.next_step, c.waiting_since, \
         (SELECT COUNT(*) FROM case_messages cm WHERE cm.case_id = c.id), c.last_message_at, \
         (SELECT d.id || ' ' || d.state FROM case_messages cm JOIN drafts d ON d.message = cm.message \
