@@ -24,16 +24,17 @@ pub enum Stored {
 
 /// Stores a message once. Call inside a write transaction.
 pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, run_id: Option<i64>) -> Result<Stored> {
-    conn.execute(
-        "INSERT OR IGNORE INTO raw_sources (sha256, size, raw) VALUES (?1, ?2, ?3)",
-        params![m.raw_sha256, m.raw.len() as i64, m.raw],
-    )?;
+    // Cached statements: an import calls this once per message (parsing the SQL was ~6 % of it).
+    conn.prepare_cached("INSERT OR IGNORE INTO raw_sources (sha256, size, raw) VALUES (?1, ?2, ?3)")?
+        .execute(params![m.raw_sha256, m.raw.len() as i64, m.raw])?;
     let r = m.record;
-    let inserted = conn.execute(
-        "INSERT OR IGNORE INTO messages (id, raw_sha256, message_id, account, mailbox, date_utc, from_addr, \
-         subject, thread_id, flags, record_json, fetched_at, run_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        params![
+    let inserted = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO messages (id, raw_sha256, message_id, account, mailbox, date_utc, from_addr, \
+             subject, thread_id, flags, record_json, fetched_at, run_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?
+        .execute(params![
             r.id,
             m.raw_sha256,
             r.message_id,
@@ -47,8 +48,7 @@ pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, run_id: Option<i64>
             serde_json::to_string(r)?,
             now(),
             run_id,
-        ],
-    )?;
+        ])?;
     Ok(if inserted == 1 { Stored::New } else { Stored::Known })
 }
 
@@ -61,11 +61,11 @@ pub fn insert_location(
     uid: u32,
     message: &str,
 ) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT OR IGNORE INTO locations (account, mailbox, uidvalidity, uid, message, seen_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![account, mailbox, uidvalidity, uid, message, now()],
-    )?;
+    )?
+    .execute(params![account, mailbox, uidvalidity, uid, message, now()])?;
     Ok(())
 }
 
