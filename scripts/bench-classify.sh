@@ -6,6 +6,7 @@
 # the repeated-contact query and storing each result as a new version in the ledger.
 #
 #   scripts/bench-classify.sh [COUNT]      (default 20000 messages)
+#   CPUS=0,1 scripts/bench-classify.sh     pin to other cores (CPUS= for no pinning)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-20000}
@@ -13,7 +14,9 @@ work=${BENCH_DIR:-$(mktemp -d /tmp/mailroom-bench-classify.XXXXXX)}
 mkdir -p "$work"
 cargo build --release --quiet
 bin=target/release/mailroom
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); classify pinned to core 0"
+cpus=${CPUS-0}
+pin=(); [ -z "$cpus" ] || pin=(taskset -c "$cpus")
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); classify pinned to cores: ${cpus:-none}"
 mbox=$work/bench-$count.mbox
 [ -f "$mbox" ] || python3 scripts/gen-mbox.py "$mbox" --count "$count" >/dev/null
 rm -f "$work/ledger.sqlite"*
@@ -23,7 +26,7 @@ bytes=$(stat -c %s "$work/records.jsonl")
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on core 0 slows the wall-clock figure; CPU seconds are what classify itself used)"
 printf '| run | records | MB of JSONL | wall s | records/s (wall) | CPU s (user+sys) | records per CPU-second |\n|---|---|---|---|---|---|---|\n'
 for run in "first (stores every result)" "rerun (results unchanged, nothing stored)"; do
-  /usr/bin/time -f '%e %U %S' -o "$work/time" taskset -c 0 "$bin" --quiet --ledger "$work/ledger.sqlite" \
+  /usr/bin/time -f '%e %U %S' -o "$work/time" "${pin[@]}" "$bin" --quiet --ledger "$work/ledger.sqlite" \
       classify "$work/records.jsonl" > "$work/triaged.jsonl"
   read -r wall user sys < "$work/time"
   awk -v r="$run" -v n="$n" -v b="$bytes" -v w="$wall" -v u="$user" -v s="$sys" 'BEGIN {

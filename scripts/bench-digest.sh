@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Digest and heartbeat benchmark: wall time of `mailroom digest` and `mailroom heartbeat` on a
 # generated ledger of N messages spread over DAYS days (with filter verdicts, triage, drafts in
-# every state, IMAP and model-call events), best of three runs each.
+# every state, IMAP and model-call events), best of three runs each; then `mailroom export` of
+# the whole ledger to /dev/null, once.
 #
 # Usage: scripts/bench-digest.sh [N] [DAYS]      (default: 1000000 730)
 #   PROFILE=debug scripts/bench-digest.sh        use the debug build (default: release)
@@ -96,4 +97,8 @@ run digest --date "$yesterday" --format html
 run digest --since 7d --json
 run digest --since 30d --json
 run heartbeat --max-idle 2h --json
+# export writes every message of the ledger as a record: once, with peak memory.
+/usr/bin/time -f '%e %U %S %M' -o "$work/export-time" "$bin" --quiet --config "$config" --ledger "$ledger" export > /dev/null
+read -r secs user sys rss_kb < <(tail -n 1 "$work/export-time")
+awk -v t="$secs" -v u="$user" -v s="$sys" -v r="$rss_kb" -v n="$n" 'BEGIN { printf "| `mailroom export > /dev/null` (all %d records, once) | %.0f ms (%.0f records/s; CPU %.1f s; peak RSS %.0f MB) |\n", n, t * 1000, n / t, u + s, r / 1024 }'
 [ -n "${BENCH_DIR:-}" ] || rm -rf "$work"

@@ -159,7 +159,7 @@ fn quitting_restores_the_terminal() {
         &script,
         format!(
             "#!/bin/sh\nexport MAILROOM_USER=t NO_COLOR=1 TERM=xterm\n'{}' --ledger '{}' review\n\
-             echo \"EXIT STATUS $?\"; stty -a | grep -o -- '-\\?icanon' ; stty -a | grep -o -- '-\\?echo ' ; sleep 60\n",
+             echo \"EXIT STATUS $?\"; stty -a | grep -o -- '-\\?icanon' ; stty -a | grep -o -- '-\\?echo ' ; echo STTY-DONE; sleep 60\n",
             common::bin().display(),
             env.ledger().display()
         ),
@@ -169,8 +169,9 @@ fn quitting_restores_the_terminal() {
     let tmux = Tmux::start(env.path(), &script);
     tmux.wait_for("1 of 1 pending");
     tmux.keys(&["C-c"]);
-    let screen = tmux.wait_for("EXIT STATUS 0");
-    let after = screen.split("EXIT STATUS 0").nth(1).unwrap();
+    // Wait for the stty report itself, not only the exit line before it.
+    let screen = tmux.wait_for("STTY-DONE");
+    let after = screen.split("EXIT STATUS 0").nth(1).unwrap_or_else(|| panic!("no exit status 0: {screen}"));
     assert!(after.contains("icanon") && !after.contains("-icanon"), "line editing is back on: {after}");
     assert!(after.contains("echo") && !after.contains("-echo "), "echo is back on: {after}");
     assert!(screen.contains("0 decided this session, 1 still pending."), "{screen}");

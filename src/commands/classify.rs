@@ -153,15 +153,18 @@ impl Tally {
     }
 }
 
+fn warn_if_terminal(inputs: &[PathBuf], ctx: &Ctx) {
+    if RecordReader::new(inputs).reads_from_terminal() && !ctx.global.quiet {
+        eprintln!("mailroom classify: reading records from the terminal (pipe them in, or name files; Ctrl-D ends)");
+    }
+}
+
 /// Records that are already waiting are classified together and stored in one transaction
 /// (then written out), so a batch costs one commit; a slow trickle is handled one by one.
 const BATCH: usize = 256;
 
 fn run_embedded(args: &ClassifyArgs, ctx: &mut Ctx, engine: &Engine) -> Result<Outcome> {
-    let reader = RecordReader::new(&args.inputs);
-    if reader.reads_from_terminal() && !ctx.global.quiet {
-        eprintln!("mailroom classify: reading records from the terminal (pipe them in, or name files; Ctrl-D ends)");
-    }
+    warn_if_terminal(&args.inputs, ctx);
     let (tx, rx) = std::sync::mpsc::sync_channel(4 * BATCH);
     let inputs = args.inputs.clone();
     std::thread::spawn(move || {
@@ -289,10 +292,7 @@ async fn run_model(args: &ClassifyArgs, ctx: &mut Ctx, engine: Arc<Engine>) -> R
     let cancelled = Arc::new(AtomicBool::new(false));
     ctx.ledger()?;
 
-    let reader = RecordReader::new(&args.inputs);
-    if reader.reads_from_terminal() && !ctx.global.quiet {
-        eprintln!("mailroom classify: reading records from the terminal (pipe them in, or name files; Ctrl-D ends)");
-    }
+    warn_if_terminal(&args.inputs, ctx);
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     let inputs = args.inputs.clone();
     std::thread::spawn(move || {

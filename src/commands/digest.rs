@@ -147,7 +147,8 @@ fn window(args: &DigestArgs, tz: Tz, now: DateTime<Utc>) -> Result<Window> {
 }
 
 pub async fn run(args: DigestArgs, ctx: &mut Ctx) -> Result<Outcome> {
-    let now = Utc::now();
+    // Ledger times are whole seconds: a window ending now must include this second.
+    let now = DateTime::from_timestamp(Utc::now().timestamp() + 1, 0).unwrap_or_else(Utc::now);
     let (config, ledger) = ctx.config_and_ledger()?;
     let tz: Tz = config.team.timezone.parse().map_err(|_| {
         ConfigError::with_hint(

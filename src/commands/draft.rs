@@ -176,19 +176,21 @@ fn build_drafter(args: &DraftArgs, ctx: &mut Ctx) -> Result<Drafter> {
     let model = match backend {
         Backend::Template => None,
         Backend::Model => {
-            if config.model.is_none() {
+            let Some(model_cfg) = config.model.clone() else {
                 return Err(ConfigError::with_hint(
                     "the model backend needs a [model] section in the config",
                     "add [model] (base_url, model, api_key_env), or use --backend template",
                 )
                 .into());
-            }
-            // The OpenAI-compatible client (crate::model) plugs in here through `ChatModel`.
-            return Err(ConfigError::with_hint(
-                "the model backend needs the [model] HTTP client, which this build does not include yet",
-                "use --backend template (knowledge excerpts, no network)",
-            )
-            .into());
+            };
+            let key = match model_cfg.key_source() {
+                src if src.is_set() => Some(src.resolve("[model] API key")?),
+                _ => None,
+            };
+            let ca = model_cfg.ca_file.as_ref().map(|p| config.resolve_path(p));
+            let client = crate::model::client::Client::new(&model_cfg, key, ca.as_deref())?;
+            let remote = crate::stages::draft::remote::RemoteModel::new(client, model_cfg.model.clone())?;
+            Some(Box::new(remote) as Box<dyn crate::stages::draft::model::ChatModel>)
         }
     };
     Ok(Drafter { settings, templates, knowledge, lookup, model })

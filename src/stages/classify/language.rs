@@ -22,11 +22,8 @@ pub fn detect(subject: &str, body: &str) -> &'static str {
 
 /// `detect` for a message whose normalized text (`text::normalized`) is at hand.
 pub fn detect_normalized(subject: &str, body: &str, norm: &str) -> &'static str {
-    let mut sample = String::with_capacity(MAX_CHARS + 64);
-    sample.push_str(subject);
-    sample.push('\n');
-    sample.extend(body.chars().take(MAX_CHARS));
-    if let Some(code) = by_script(&sample) {
+    let head = body.char_indices().nth(MAX_CHARS).map(|(i, _)| &body[..i]).unwrap_or(body);
+    if let Some(code) = by_script(subject.chars().chain(head.chars())) {
         return code;
     }
     // A clear vote of function words is as good as whatlang on mail, and much cheaper.
@@ -34,6 +31,10 @@ pub fn detect_normalized(subject: &str, body: &str, norm: &str) -> &'static str 
     if let Some(code) = decide(&votes, 4, 3) {
         return code;
     }
+    let mut sample = String::with_capacity(subject.len() + 1 + head.len());
+    sample.push_str(subject);
+    sample.push('\n');
+    sample.push_str(head);
     if let Some(info) = whatlang::detect(&sample) {
         if info.is_reliable() || info.confidence() > 0.8 {
             if let Some(code) = iso639_1(info.lang()) {
@@ -64,10 +65,14 @@ pub fn detect_normalized(subject: &str, body: &str, norm: &str) -> &'static str 
 const COMMON_LATIN: &[&str] = &["en", "de", "fr", "es", "it", "pt", "nl"];
 
 /// Unambiguous scripts, judged by the share of their letters.
-fn by_script(text: &str) -> Option<&'static str> {
+fn by_script(chars: impl Iterator<Item = char>) -> Option<&'static str> {
     let (mut han, mut kana, mut hangul, mut cyr, mut arabic, mut greek, mut hebrew, mut thai, mut letters) =
         (0u32, 0u32, 0u32, 0u32, 0u32, 0u32, 0u32, 0u32, 0u32);
-    for c in text.chars() {
+    for c in chars {
+        if c.is_ascii() {
+            letters += c.is_ascii_alphabetic() as u32;
+            continue;
+        }
         if !c.is_alphabetic() {
             continue;
         }

@@ -9,7 +9,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::text::{is_cjk, normalize_into};
 
@@ -289,8 +289,10 @@ static LEX: LazyLock<Lexicon> = LazyLock::new(|| {
             patterns.push(Pattern { tag: *tag, cjk, whole_word });
         }
     }
+    // A DFA: more memory (a few MB), the fastest overlapping search.
     let ac = AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(&texts)
         .expect("lexicon patterns build");
     Lexicon { ac, patterns }

@@ -31,6 +31,7 @@ pub mod greeting;
 pub mod knowledge;
 pub mod lookup;
 pub mod model;
+pub mod remote;
 pub mod risk;
 pub mod store;
 pub mod templates;
