@@ -489,7 +489,7 @@ fn cr_and_lf_in_a_subject_or_a_name_never_add_a_header_to_a_sent_reply() {
     assert!(record["subject"].as_str().unwrap().contains('\n') || record["from"]["name"].as_str().unwrap().contains('\n'),
         "the test needs a decoded CR/LF to attack with: {record}");
     let message = record["id"].as_str().unwrap().to_string();
-    let draft = approved_draft(
+    approved_draft(
         &env.ledger(),
         &message,
         &format!("d-{tag}"),

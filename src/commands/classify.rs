@@ -450,10 +450,10 @@ fn prepare_slot(
     let request = prompt.request(&text);
     let (auth_failed, cancelled) = (auth_failed.clone(), cancelled.clone());
     let handle = tokio::spawn(async move {
-        if let Some(key) = wait_for {
-            if let Some(answer) = answer_from_other_run(&ledger_path, &key, &cancelled).await {
-                return crate::model::Outcome { result: Ok((answer, Default::default())), attempts: Vec::new() };
-            }
+        if let Some(key) = wait_for
+            && let Some(answer) = answer_from_other_run(&ledger_path, &key, &cancelled).await
+        {
+            return crate::model::Outcome { result: Ok((answer, Default::default())), attempts: Vec::new() };
         }
         let _permit = permits.acquire_owned().await;
         if auth_failed.load(Ordering::SeqCst) {
@@ -469,12 +469,12 @@ fn prepare_slot(
         }
         // Paid for: cached now, not when its turn in the output comes (a kill in between
         // would throw it away).
-        if let Ok((answer, _)) = &out.result {
-            if let Ok(json) = serde_json::to_string(answer) {
-                let stored = tokio::task::spawn_blocking(move || cache_now(&ledger_path, &call_key, &model_name, &json)).await;
-                if let Ok(Err(e)) = stored {
-                    tracing::warn!("caching a model answer failed (it is cached again when written): {e:#}");
-                }
+        if let Ok((answer, _)) = &out.result
+            && let Ok(json) = serde_json::to_string(answer)
+        {
+            let stored = tokio::task::spawn_blocking(move || cache_now(&ledger_path, &call_key, &model_name, &json)).await;
+            if let Ok(Err(e)) = stored {
+                tracing::warn!("caching a model answer failed (it is cached again when written): {e:#}");
             }
         }
         out

@@ -81,10 +81,11 @@ impl Ledger {
             let holder: Option<(String, String)> = tx
                 .query_row("SELECT value, updated_at FROM kv WHERE key = ?1", [&claim], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            if let Some((pid, at)) = holder {
-                if pid != me && live_claim(&pid, &at) {
-                    return Ok(false);
-                }
+            if let Some((pid, at)) = holder
+                && pid != me
+                && live_claim(&pid, &at)
+            {
+                return Ok(false);
             }
             tx.execute(
                 "INSERT INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3) \
