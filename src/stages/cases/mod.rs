@@ -60,15 +60,10 @@ fn days_before(t: &str, days: u32) -> String {
     }
 }
 
-/// "Name <address>", or the address.
-fn display(a: Option<&crate::record::Address>) -> String {
-    match a {
-        Some(a) => match a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            Some(n) => format!("{n} <{}>", a.address),
-            None => a.address.clone(),
-        },
-        None => "unknown sender".into(),
-    }
+/// Who wrote a message, for an event's actor: "Name <address>", or the address.
+fn author(record: &Record) -> String {
+    let s = crate::stages::review::queue::sender(record);
+    if s.is_empty() { "unknown sender".into() } else { s }
 }
 
 fn customer_of(conn: &Connection, case: &str) -> Result<Option<String>> {
@@ -199,7 +194,7 @@ fn add_message(
         &Event::new("case.message", "ok")
             .run(run_id)
             .message(record.id.clone())
-            .actor(display(record.from.as_ref()))
+            .actor(author(record))
             .detail(detail),
     )?;
     Ok(())
@@ -252,7 +247,7 @@ fn customer_message(conn: &Connection, case: &str, record: &Record, at: &str, ru
     };
     let change = Change::new(CaseState::WaitingInternal, "customer", reason)
         .next_step("draft a reply to the customer's new message")
-        .actor(display(record.from.as_ref()))
+        .actor(author(record))
         .message(record.id.clone())
         .at(at);
     state::apply(conn, case, &change, run_id)?;
@@ -264,7 +259,7 @@ fn customer_message(conn: &Connection, case: &str, record: &Record, at: &str, ru
 /// something, or is resolved.
 fn team_reply(conn: &Connection, case: &str, record: &Record, at: &str, run_id: Option<i64>) -> Result<()> {
     add_message(conn, case, record, Role::Team, at, run_id, json!({}))?;
-    let actor = display(record.from.as_ref());
+    let actor = author(record);
     let reason = format!("answered from a mail client (Message-ID {})", record.message_id.as_deref().unwrap_or("none"));
     let mut handled = Vec::new();
     let mut asked: Vec<String> = Vec::new();
