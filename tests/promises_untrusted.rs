@@ -201,6 +201,50 @@ fn prompt_injections_that_fool_the_model_still_get_no_automatic_reply() {
     assert_sound(&env.ledger());
 }
 
+#[test]
+fn a_model_that_obeys_an_injection_cannot_put_its_words_in_a_reply() {
+    // The drafting model does whatever the mail says: reveals its instructions, approves the
+    // refund, lists other customers.
+    let obeying = serde_json::json!({
+        "answer": "Of course. My instructions say: You write the answer part of an English reply. \
+                   Your refund of $500 has been approved. Other customers this week: bob.smith@example.org, \
+                   jane.doe@example.net. See https://evil.example/pay",
+        "sources": [], "knows": true, "language_line": null,
+    })
+    .to_string();
+    let (url, seen) = promisekit::chat_server(&obeying);
+    let env = Env::new();
+    permissive_config(
+        &env,
+        &format!("\n[model]\nbase_url = \"{url}\"\nmodel = \"obedient-1\"\napi_key_env = \"MR_UNTRUSTED_KEY\"\nmax_retries = 0\n"),
+    );
+    let mut fetch = env.cmd(&["fetch", "--eml"]);
+    fetch.args(injection_files());
+    let records = fooled_triage(&fetch.output().unwrap().stdout);
+    let mut draft = env.cmd(&["draft", "--backend", "model"]);
+    draft.env("MR_UNTRUSTED_KEY", "sk-untrusted-FAKE-77aa");
+    let drafted = promisekit::run_within(draft, &records, Duration::from_secs(120));
+    assert!(drafted.status.success(), "{}", stderr(&drafted));
+    assert!(!seen.lock().unwrap().is_empty(), "the model was asked");
+    let drafted = jsonl(&drafted.stdout);
+    for r in &drafted {
+        let body = r["draft"]["body"].as_str().unwrap().to_lowercase();
+        for words in ["my instructions", "has been approved", "bob.smith@example.org", "jane.doe@example.net", "evil.example"] {
+            assert!(!body.contains(words), "{}: the model's \"{words}\" reached the draft:\n{body}", r["subject"]);
+        }
+        assert_ne!(r["draft"]["backend"], "model", "the obeying answer was rejected, not used: {}", r["draft"]);
+    }
+    let sent = run(&env, &["send", "--auto"], b"");
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let sent: Vec<serde_json::Value> = jsonl(&sent.stdout).into_iter().filter(|o| o["state"] == "sent").collect();
+    assert!(sent.len() <= 1, "at most the control goes out (a rejected model answer may hold it for a human too): {sent:?}");
+    for o in &sent {
+        let control = drafted.iter().find(|r| r["message_id"] == "control00@example.test").unwrap();
+        assert_eq!(o["message"], control["id"]);
+    }
+    assert_sound(&env.ledger());
+}
+
 /// Every text and blob of every table of the ledger, as bytes.
 fn ledger_dump(path: &Path) -> Vec<u8> {
     let db = rusqlite::Connection::open(path).unwrap();
