@@ -285,6 +285,8 @@ fn no_secret_of_the_config_reaches_records_drafts_the_ledger_logs_or_webhooks() 
     const WRONG_PASSWORD: &str = "WRONGPASS-91c3d5e7f9";
     const COMMAND_PASSWORD: &str = "CMDPASS-4f6a8c0e2b";
     const WRONG_KEY: &str = "sk-WRONG-c3d2e1f0a9b8";
+    // A password command that prints the password and then fails: its output is still secret.
+    const FAILING_COMMAND_OUTPUT: &str = "FAILCMD-2b4d6f8a0c";
     let hook = sink::Sink::start();
     // The model endpoint answers with the key it was sent when the key is wrong, as OpenAI does.
     let mock = support::mock_openai::Mock::start(API_KEY, Duration::ZERO, vec![]);
@@ -309,6 +311,9 @@ name = "lark"
 kind = "feishu"
 url_env = "MR_FAKE_HOOK_URL"
 secret_command = "printf {SIGN_SECRET}"
+
+[accounts.broken]
+smtp = {{ host = "127.0.0.1", port = {smtp}, tls = "starttls", user = "test", password_command = "printf {FAILING_COMMAND_OUTPUT}; exit 3", ca_file = "{ca}", from = "Broken <test@example.test>" }}
 
 [accounts.other]
 smtp = {{ host = "127.0.0.1", port = {smtp}, tls = "starttls", user = "test", password_env = "MR_FAKE_WRONG_PASSWORD", ca_file = "{ca}", from = "Other <test@example.test>" }}
@@ -350,6 +355,9 @@ imap = {{ host = "127.0.0.1", port = {imap}, tls = "starttls", user = "test", pa
     let refused = step(&["-vv", "send", "--account", "other", "--draft", &first], b"");
     assert!(stderr(&refused).contains("account \"other\""), "the failing account is named: {}", stderr(&refused));
     outputs.push(refused);
+    let broken = step(&["-vv", "send", "--account", "broken", "--draft", &first], b"");
+    assert!(stderr(&broken).contains("exit"), "the failing command is reported: {}", stderr(&broken));
+    outputs.push(broken);
     outputs.push(step(&["-v", "send", "--auto"], b""));
     outputs.push(step(&["digest", "--format", "json"], b""));
     outputs.push(step(&["heartbeat", "--json"], b""));
@@ -374,7 +382,7 @@ imap = {{ host = "127.0.0.1", port = {imap}, tls = "starttls", user = "test", pa
         everything.extend(post.to_string().into_bytes());
     }
     assert!(!hook.posts().is_empty(), "the webhooks were used");
-    for secret in [API_KEY, HOOK_TOKEN, SIGN_SECRET, WRONG_PASSWORD, COMMAND_PASSWORD, WRONG_KEY, "sk-WRONG"] {
+    for secret in [API_KEY, HOOK_TOKEN, SIGN_SECRET, WRONG_PASSWORD, COMMAND_PASSWORD, WRONG_KEY, "sk-WRONG", FAILING_COMMAND_OUTPUT] {
         assert!(!contains(&everything, secret), "{secret} leaked");
     }
     assert!(!contains(&everything, "sk-FAKE"), "no part of the API key leaked");
