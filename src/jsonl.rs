@@ -248,7 +248,6 @@ pub fn read_all(mut r: impl Read) -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write as _;
 
     fn reader_over(text: &str) -> (tempfile::TempDir, RecordReader) {
         let dir = tempfile::tempdir().unwrap();

@@ -264,38 +264,39 @@ impl Ledger {
     }
 }
 
+/// A ledger with one message `m1` and its pending draft `d1`, for unit tests of the ledger.
+#[cfg(test)]
+pub(crate) fn ledger_with_draft() -> Ledger {
+    use crate::ledger::messages::{NewMessage, insert_message};
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let rec = crate::record::Record::new("m1");
+    let json = serde_json::json!({});
+    ledger
+        .write(|tx| {
+            insert_message(tx, &NewMessage { record: &rec, raw: b"x", raw_sha256: "h" }, None)?;
+            insert_draft(
+                tx,
+                &NewDraft {
+                    id: "d1",
+                    message: "m1",
+                    subject: "Re: x",
+                    body: "Hello",
+                    risk: "low",
+                    category: Some("shipping"),
+                    priority: Some("P3"),
+                    confidence: Some(0.9),
+                    draft_json: &json,
+                },
+                None,
+            )
+        })
+        .unwrap();
+    ledger
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::messages::{NewMessage, insert_message};
-    use crate::record::Record;
-
-    fn ledger_with_draft() -> Ledger {
-        let mut ledger = Ledger::open_in_memory().unwrap();
-        let rec = Record::new("m1");
-        let json = serde_json::json!({});
-        ledger
-            .write(|tx| {
-                insert_message(tx, &NewMessage { record: &rec, raw: b"x", raw_sha256: "h" }, None)?;
-                insert_draft(
-                    tx,
-                    &NewDraft {
-                        id: "d1",
-                        message: "m1",
-                        subject: "Re: x",
-                        body: "Hello",
-                        risk: "low",
-                        category: Some("shipping"),
-                        priority: Some("P3"),
-                        confidence: Some(0.9),
-                        draft_json: &json,
-                    },
-                    None,
-                )
-            })
-            .unwrap();
-        ledger
-    }
 
     #[test]
     fn the_state_machine_rejects_illegal_moves() {

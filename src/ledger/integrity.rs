@@ -260,35 +260,12 @@ fn result_checks(conn: &Connection, problems: &mut Vec<String>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::drafts::{NewDraft, insert_draft, transition};
-    use crate::ledger::messages::{NewMessage, insert_message};
-    use crate::record::Record;
+    use crate::ledger::drafts::transition;
 
+    /// The shared fixture, with its draft approved by alice.
     fn ledger() -> Ledger {
-        let mut l = Ledger::open_in_memory().unwrap();
-        let rec = Record::new("m1");
-        let json = serde_json::json!({});
-        l.write(|tx| {
-            insert_message(tx, &NewMessage { record: &rec, raw: b"x", raw_sha256: "h" }, None)?;
-            insert_draft(
-                tx,
-                &NewDraft {
-                    id: "d1",
-                    message: "m1",
-                    subject: "Re: x",
-                    body: "b",
-                    risk: "low",
-                    category: None,
-                    priority: None,
-                    confidence: None,
-                    draft_json: &json,
-                },
-                None,
-            )?;
-            transition(tx, "d1", DraftState::Approved, "alice", None, None)?;
-            Ok(())
-        })
-        .unwrap();
+        let mut l = crate::ledger::drafts::ledger_with_draft();
+        l.write(|tx| transition(tx, "d1", DraftState::Approved, "alice", None, None).map(|_| ())).unwrap();
         l
     }
 

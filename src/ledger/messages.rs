@@ -26,20 +26,23 @@ pub enum Stored {
 pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, run_id: Option<i64>) -> Result<Stored> {
     // The same message in other bytes (CRLF vs LF) keeps its first source; storing the second
     // would leave a raw source nothing refers to.
-    let known: bool = conn.query_row("SELECT EXISTS(SELECT 1 FROM messages WHERE id = ?1)", [&m.record.id], |r| r.get(0))?;
+    let known: bool = conn
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM messages WHERE id = ?1)")?
+        .query_row([&m.record.id], |r| r.get(0))?;
     if known {
         return Ok(Stored::Known);
     }
-    conn.execute(
-        "INSERT OR IGNORE INTO raw_sources (sha256, size, raw) VALUES (?1, ?2, ?3)",
-        params![m.raw_sha256, m.raw.len() as i64, m.raw],
-    )?;
+    // Cached statements: an import calls this once per message (parsing the SQL was ~6 % of it).
+    conn.prepare_cached("INSERT OR IGNORE INTO raw_sources (sha256, size, raw) VALUES (?1, ?2, ?3)")?
+        .execute(params![m.raw_sha256, m.raw.len() as i64, m.raw])?;
     let r = m.record;
-    let inserted = conn.execute(
-        "INSERT OR IGNORE INTO messages (id, raw_sha256, message_id, account, mailbox, date_utc, from_addr, \
-         subject, thread_id, flags, record_json, fetched_at, run_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        params![
+    let inserted = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO messages (id, raw_sha256, message_id, account, mailbox, date_utc, from_addr, \
+             subject, thread_id, flags, record_json, fetched_at, run_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?
+        .execute(params![
             r.id,
             m.raw_sha256,
             r.message_id,
@@ -53,8 +56,7 @@ pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, run_id: Option<i64>
             serde_json::to_string(r)?,
             now(),
             run_id,
-        ],
-    )?;
+        ])?;
     Ok(if inserted == 1 { Stored::New } else { Stored::Known })
 }
 
@@ -67,11 +69,11 @@ pub fn insert_location(
     uid: u32,
     message: &str,
 ) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT OR IGNORE INTO locations (account, mailbox, uidvalidity, uid, message, seen_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![account, mailbox, uidvalidity, uid, message, now()],
-    )?;
+    )?
+    .execute(params![account, mailbox, uidvalidity, uid, message, now()])?;
     Ok(())
 }
 
