@@ -308,3 +308,46 @@ pub fn imap_mailbox(mailbox: &str, messages: &[Vec<u8>]) {
 pub fn imap_messages(tag: &str, n: usize, body_bytes: usize) -> Vec<Vec<u8>> {
     (0..n).map(|i| message(tag, i, body_bytes).replace('\n', "\r\n").into_bytes()).collect()
 }
+
+/// A chat-completions endpoint that answers every request with `content` (in the OpenAI wire
+/// format) and keeps the request bodies: a model that says whatever a test needs it to.
+pub fn chat_server(content: &str) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let reply = serde_json::json!({
+        "id": "chatcmpl-promise", "object": "chat.completion", "created": 1_763_700_000, "model": "obedient-1",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 40, "total_tokens": 140}
+    })
+    .to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; len];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            log.lock().expect("log").push(String::from_utf8_lossy(&body).into_owned());
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    (url, seen)
+}
