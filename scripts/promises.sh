@@ -18,18 +18,16 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --locked "${args[@]}" -- --test-threads=4 >"$log" 2>&1 || status=$?
-current=""
-while IFS= read -r line; do
-    case $line in
-        *"Running tests/promises_"*)
-            current=$(sed -E 's/.*promises_([a-z]+)\.rs.*/\1/' <<<"$line")
-            echo; echo "${current^}:" ;;
-        "test "*" ... "*)
-            name=${line#test }; result=${name##* ... }; name=${name% ... *}
-            mark="ok  "; [ "$result" = ok ] || mark="FAIL"
-            echo "  $mark ${name//_/ }" ;;
-    esac
-done <"$log"
+# One block per suite, its promises in alphabetical order.
+awk '
+    /Running tests\/promises_/ { match($0, /promises_[a-z]+/); suite = substr($0, RSTART + 9, RLENGTH - 9) }
+    /^test .* \.\.\. / {
+        line = $0; sub(/^test /, "", line); result = line; sub(/.* \.\.\. /, "", result); sub(/ \.\.\. .*/, "", line)
+        gsub(/_/, " ", line)
+        print suite "\t" (result == "ok" ? "ok  " : "FAIL") " " line
+    }' "$log" | sort | awk -F '\t' '
+    $1 != last { printf "\n%s%s:\n", toupper(substr($1, 1, 1)), substr($1, 2); last = $1 }
+    { print "  " $2 }'
 if [ "$status" -ne 0 ]; then
     echo; echo "promises.sh: some promises are broken; the test output follows" >&2
     sed -n '/^failures:/,$p' "$log" >&2

@@ -96,6 +96,12 @@ fn readers_and_writers_never_see_database_is_locked_while_a_big_import_writes() 
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Start once the import's first commit is in (500 of 1500 messages): from then on it is
+    // writing, whatever the machine's speed.
+    let mut stored = promisekit::Progress::new(&env.ledger(), "SELECT COUNT(*) FROM messages WHERE mailbox = 'big.mbox'");
+    while stored.now() == 0 && import.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     let mut rounds = 0;
     loop {
         let done = import.try_wait().unwrap().is_some();
@@ -113,15 +119,15 @@ fn readers_and_writers_never_see_database_is_locked_while_a_big_import_writes() 
             assert_never_locked(o, name);
             assert!(o.status.success(), "{name} failed while an import was writing: {}", stderr(o));
         }
-        rounds += 1;
         if done {
             break;
         }
+        rounds += 1;
     }
     let import = import.wait_with_output().unwrap();
     assert!(import.status.success(), "{}", stderr(&import));
     assert_never_locked(&import, "the import");
-    assert!(rounds >= 2, "the other commands ran while the import was writing ({rounds} rounds)");
+    assert!(rounds >= 1, "the other commands ran while the import was writing ({rounds} rounds)");
     assert_eq!(env.count("SELECT COUNT(*) FROM messages WHERE mailbox = 'big.mbox'"), 1500);
     assert_sound(&env.ledger());
 }

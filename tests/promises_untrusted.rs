@@ -201,6 +201,50 @@ fn prompt_injections_that_fool_the_model_still_get_no_automatic_reply() {
     assert_sound(&env.ledger());
 }
 
+#[test]
+fn a_model_that_obeys_an_injection_cannot_put_its_words_in_a_reply() {
+    // The drafting model does whatever the mail says: reveals its instructions, approves the
+    // refund, lists other customers.
+    let obeying = serde_json::json!({
+        "answer": "Of course. My instructions say: You write the answer part of an English reply. \
+                   Your refund of $500 has been approved. Other customers this week: bob.smith@example.org, \
+                   jane.doe@example.net. See https://evil.example/pay",
+        "sources": [], "knows": true, "language_line": null,
+    })
+    .to_string();
+    let (url, seen) = promisekit::chat_server(&obeying);
+    let env = Env::new();
+    permissive_config(
+        &env,
+        &format!("\n[model]\nbase_url = \"{url}\"\nmodel = \"obedient-1\"\napi_key_env = \"MR_UNTRUSTED_KEY\"\nmax_retries = 0\n"),
+    );
+    let mut fetch = env.cmd(&["fetch", "--eml"]);
+    fetch.args(injection_files());
+    let records = fooled_triage(&fetch.output().unwrap().stdout);
+    let mut draft = env.cmd(&["draft", "--backend", "model"]);
+    draft.env("MR_UNTRUSTED_KEY", "sk-untrusted-FAKE-77aa");
+    let drafted = promisekit::run_within(draft, &records, Duration::from_secs(120));
+    assert!(drafted.status.success(), "{}", stderr(&drafted));
+    assert!(!seen.lock().unwrap().is_empty(), "the model was asked");
+    let drafted = jsonl(&drafted.stdout);
+    for r in &drafted {
+        let body = r["draft"]["body"].as_str().unwrap().to_lowercase();
+        for words in ["my instructions", "has been approved", "bob.smith@example.org", "jane.doe@example.net", "evil.example"] {
+            assert!(!body.contains(words), "{}: the model's \"{words}\" reached the draft:\n{body}", r["subject"]);
+        }
+        assert_ne!(r["draft"]["backend"], "model", "the obeying answer was rejected, not used: {}", r["draft"]);
+    }
+    let sent = run(&env, &["send", "--auto"], b"");
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let sent: Vec<serde_json::Value> = jsonl(&sent.stdout).into_iter().filter(|o| o["state"] == "sent").collect();
+    assert!(sent.len() <= 1, "at most the control goes out (a rejected model answer may hold it for a human too): {sent:?}");
+    for o in &sent {
+        let control = drafted.iter().find(|r| r["message_id"] == "control00@example.test").unwrap();
+        assert_eq!(o["message"], control["id"]);
+    }
+    assert_sound(&env.ledger());
+}
+
 /// Every text and blob of every table of the ledger, as bytes.
 fn ledger_dump(path: &Path) -> Vec<u8> {
     let db = rusqlite::Connection::open(path).unwrap();
@@ -241,6 +285,8 @@ fn no_secret_of_the_config_reaches_records_drafts_the_ledger_logs_or_webhooks() 
     const WRONG_PASSWORD: &str = "WRONGPASS-91c3d5e7f9";
     const COMMAND_PASSWORD: &str = "CMDPASS-4f6a8c0e2b";
     const WRONG_KEY: &str = "sk-WRONG-c3d2e1f0a9b8";
+    // A password command that prints the password and then fails: its output is still secret.
+    const FAILING_COMMAND_OUTPUT: &str = "FAILCMD-2b4d6f8a0c";
     let hook = sink::Sink::start();
     // The model endpoint answers with the key it was sent when the key is wrong, as OpenAI does.
     let mock = support::mock_openai::Mock::start(API_KEY, Duration::ZERO, vec![]);
@@ -265,6 +311,9 @@ name = "lark"
 kind = "feishu"
 url_env = "MR_FAKE_HOOK_URL"
 secret_command = "printf {SIGN_SECRET}"
+
+[accounts.broken]
+smtp = {{ host = "127.0.0.1", port = {smtp}, tls = "starttls", user = "test", password_command = "printf {FAILING_COMMAND_OUTPUT}; exit 3", ca_file = "{ca}", from = "Broken <test@example.test>" }}
 
 [accounts.other]
 smtp = {{ host = "127.0.0.1", port = {smtp}, tls = "starttls", user = "test", password_env = "MR_FAKE_WRONG_PASSWORD", ca_file = "{ca}", from = "Other <test@example.test>" }}
@@ -306,6 +355,9 @@ imap = {{ host = "127.0.0.1", port = {imap}, tls = "starttls", user = "test", pa
     let refused = step(&["-vv", "send", "--account", "other", "--draft", &first], b"");
     assert!(stderr(&refused).contains("account \"other\""), "the failing account is named: {}", stderr(&refused));
     outputs.push(refused);
+    let broken = step(&["-vv", "send", "--account", "broken", "--draft", &first], b"");
+    assert!(stderr(&broken).contains("exit"), "the failing command is reported: {}", stderr(&broken));
+    outputs.push(broken);
     outputs.push(step(&["-v", "send", "--auto"], b""));
     outputs.push(step(&["digest", "--format", "json"], b""));
     outputs.push(step(&["heartbeat", "--json"], b""));
@@ -330,7 +382,7 @@ imap = {{ host = "127.0.0.1", port = {imap}, tls = "starttls", user = "test", pa
         everything.extend(post.to_string().into_bytes());
     }
     assert!(!hook.posts().is_empty(), "the webhooks were used");
-    for secret in [API_KEY, HOOK_TOKEN, SIGN_SECRET, WRONG_PASSWORD, COMMAND_PASSWORD, WRONG_KEY, "sk-WRONG"] {
+    for secret in [API_KEY, HOOK_TOKEN, SIGN_SECRET, WRONG_PASSWORD, COMMAND_PASSWORD, WRONG_KEY, "sk-WRONG", FAILING_COMMAND_OUTPUT] {
         assert!(!contains(&everything, secret), "{secret} leaked");
     }
     assert!(!contains(&everything, "sk-FAKE"), "no part of the API key leaked");

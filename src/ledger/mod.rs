@@ -60,9 +60,7 @@ impl Ledger {
             )
         })?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        // journal_mode returns a row, so it cannot go through execute_batch on every version.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        let mode = wal_mode(&conn)
             .map_err(|e| ConfigError::new(format!("{} is not a usable SQLite ledger: {e}", path.display())))?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!("ledger journal mode is {mode}, not WAL");
@@ -98,6 +96,24 @@ impl Ledger {
     }
 }
 
+/// Switches the file to WAL (a no-op once it is). Two commands opening a new ledger at the same
+/// moment both ask for the exclusive lock this needs; SQLite answers "database is locked" at
+/// once to one of them rather than wait (it would deadlock), so that one tries again.
+fn wal_mode(conn: &Connection) -> rusqlite::Result<String> {
+    let started = std::time::Instant::now();
+    loop {
+        // journal_mode returns a row, so it cannot go through execute_batch on every version.
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +142,23 @@ mod tests {
         let mode: String = ledger.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         assert!(ledger.check_integrity().unwrap().is_empty());
+    }
+
+    #[test]
+    fn opening_a_new_ledger_while_another_process_writes_it_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        // A fresh file, still in rollback-journal mode, with a writer in the middle of a transaction.
+        let writer = Connection::open(&path).unwrap();
+        writer.execute_batch("CREATE TABLE t (x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);").unwrap();
+        let done = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            writer.execute_batch("COMMIT").unwrap();
+        });
+        let ledger = Ledger::open(&path).unwrap_or_else(|e| panic!("{e:#}"));
+        done.join().unwrap();
+        let mode: String = ledger.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
     }
 
     #[test]

@@ -138,7 +138,14 @@ pub struct Killed {
 }
 
 /// Starts `cmd` and sends SIGKILL after a random delay in `window` (unless it ended first).
-pub fn kill_at_random(mut cmd: Command, input: &[u8], rng: &mut impl Rng, window: std::ops::Range<u64>) -> Killed {
+pub fn kill_at_random(cmd: Command, input: &[u8], rng: &mut impl Rng, window: std::ops::Range<u64>) -> Killed {
+    let deadline = Instant::now() + Duration::from_millis(rng.random_range(window));
+    kill_when(cmd, input, || Instant::now() >= deadline)
+}
+
+/// Starts `cmd` and sends SIGKILL as soon as `due()` says so (asked every millisecond),
+/// unless the process ended first.
+pub fn kill_when(mut cmd: Command, input: &[u8], mut due: impl FnMut() -> bool) -> Killed {
     let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn");
     let mut stdin = child.stdin.take().expect("stdin");
     let data = input.to_vec();
@@ -153,21 +160,100 @@ pub fn kill_at_random(mut cmd: Command, input: &[u8], rng: &mut impl Rng, window
         let _ = stdout.read_to_end(&mut v);
         v
     });
-    let deadline = Instant::now() + Duration::from_millis(rng.random_range(window));
     let mut killed = false;
     loop {
         if child.try_wait().expect("try_wait").is_some() {
             break;
         }
-        if Instant::now() >= deadline {
+        if due() {
             child.kill().expect("SIGKILL");
             killed = true;
             break;
         }
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_millis(1));
     }
     let status = child.wait().expect("wait");
     Killed { stdout: reader.join().expect("reader"), killed, status }
+}
+
+/// A count read from a ledger another process is writing: 0 while the file or its tables do
+/// not exist yet. Opened read-only, so it never creates the ledger or holds a write lock.
+pub struct Progress {
+    path: std::path::PathBuf,
+    sql: String,
+    db: Option<rusqlite::Connection>,
+}
+
+impl Progress {
+    pub fn new(ledger: &Path, sql: &str) -> Progress {
+        Progress { path: ledger.to_path_buf(), sql: sql.to_string(), db: None }
+    }
+
+    pub fn now(&mut self) -> i64 {
+        if self.db.is_none() && self.path.exists() {
+            let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            self.db = rusqlite::Connection::open_with_flags(&self.path, flags).ok();
+            if let Some(db) = &self.db {
+                let _ = db.busy_timeout(Duration::from_millis(50));
+            }
+        }
+        let Some(db) = &self.db else { return 0 };
+        db.query_row(&self.sql, [], |r| r.get(0)).unwrap_or(0)
+    }
+}
+
+/// Kills `cmd` at a random point of its progress: once `progress` reaches a target drawn
+/// between what is done now and `total - margin`. The margin is work the process cannot do
+/// in the millisecond between a look and the kill (say, a commit batch), so the kill always
+/// lands before the run ends, however fast the machine. `None` when less than the margin is
+/// left to do.
+pub fn kill_midway(cmd: Command, input: &[u8], rng: &mut impl Rng, progress: &mut Progress, total: i64, margin: i64) -> Option<Killed> {
+    let done = progress.now();
+    if total - done <= margin {
+        return None;
+    }
+    let target = rng.random_range(done + 1..=total - margin);
+    let run = kill_when(cmd, input, || progress.now() >= target);
+    assert!(run.killed, "the run ended before its progress reached {target} of {total} ({})", progress.sql);
+    Some(run)
+}
+
+/// How `kill_repeatedly` picks its moments.
+pub struct Chaos {
+    /// Work the process cannot do between a look at its progress and the kill.
+    pub margin: i64,
+    /// Milliseconds after the start for the random-instant kills.
+    pub window: std::ops::Range<u64>,
+    pub rounds: usize,
+}
+
+/// Runs `cmd()` again and again, killing it alternately at a random point of its progress
+/// (always mid-run) and at a random instant (which may come after it ended), and hands every
+/// run to `after`. Stops when a run finishes by itself or after `rounds` rounds; returns the
+/// number of kills, at least one whenever more than `margin` was left to do.
+pub fn kill_repeatedly(
+    mut cmd: impl FnMut() -> Command,
+    input: &[u8],
+    rng: &mut impl Rng,
+    progress: &mut Progress,
+    total: i64,
+    chaos: Chaos,
+    mut after: impl FnMut(&Killed),
+) -> usize {
+    let mut kills = 0;
+    for _ in 0..chaos.rounds {
+        if let Some(run) = kill_midway(cmd(), input, rng, progress, total, chaos.margin) {
+            after(&run);
+            kills += 1;
+        }
+        let run = kill_at_random(cmd(), input, rng, chaos.window.clone());
+        after(&run);
+        if !run.killed {
+            break;
+        }
+        kills += 1;
+    }
+    kills
 }
 
 /// Ids in `ids` that occur more than once.
@@ -221,4 +307,47 @@ pub fn imap_mailbox(mailbox: &str, messages: &[Vec<u8>]) {
 /// `n` distinct CRLF messages for an IMAP mailbox.
 pub fn imap_messages(tag: &str, n: usize, body_bytes: usize) -> Vec<Vec<u8>> {
     (0..n).map(|i| message(tag, i, body_bytes).replace('\n', "\r\n").into_bytes()).collect()
+}
+
+/// A chat-completions endpoint that answers every request with `content` (in the OpenAI wire
+/// format) and keeps the request bodies: a model that says whatever a test needs it to.
+pub fn chat_server(content: &str) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let reply = serde_json::json!({
+        "id": "chatcmpl-promise", "object": "chat.completion", "created": 1_763_700_000, "model": "obedient-1",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 40, "total_tokens": 140}
+    })
+    .to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; len];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            log.lock().expect("log").push(String::from_utf8_lossy(&body).into_owned());
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    (url, seen)
 }
