@@ -554,7 +554,9 @@ mod tests {
         let m = message(&mut ledger, "t", 3);
         draft(&mut ledger, "t", &m, "shipping", "low", &[]);
         shadow::run(&config, &mut ledger, &shadow::ShadowOptions::default(), &mut |_| Ok(())).unwrap();
-        let date = (Utc::now() - Duration::hours(1)).to_rfc2822();
+        let arrived: String =
+            ledger.conn().query_row("SELECT arrived_at FROM messages WHERE id = ?1", [&m], |r| r.get(0)).unwrap();
+        let date = (chrono::DateTime::parse_from_rfc3339(&arrived).unwrap() + Duration::hours(2)).to_rfc2822();
         let reply = format!(
             "From: Maria <maria@shop.example>\r\nTo: t@customer.example\r\nSubject: Re: Question t\r\n\
              Message-ID: <hand-t@shop.example>\r\nIn-Reply-To: <t@customer.example>\r\nDate: {date}\r\n\r\nDone.\r\n"
@@ -565,7 +567,7 @@ mod tests {
         let f = case_figures(ledger.conn(), &w, &Default::default(), now, 5).unwrap();
         let t = trust(ledger.conn(), &w).unwrap();
         let a = acceptance(ledger.conn(), &w, &f, &t, 5).unwrap();
-        // Opened 3 hours ago, answered from a mail client 1 hour ago.
+        // Opened 3 hours ago, answered from a mail client 2 hours later.
         assert_eq!(a.first_reply, Timing { count: 1, median_minutes: Some(120.0) });
         // The team's reply is not received mail; the handled draft is a touched one.
         assert_eq!((a.reception.received, a.reception.covered), (1, 0));
