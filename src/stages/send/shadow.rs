@@ -138,7 +138,7 @@ fn would_send_since(conn: &Connection, since: &str) -> Result<i64> {
 }
 
 /// The policy's verdict on `draft` now, given how many sends today's cap still allows.
-pub fn verdict(config: &Config, draft: &DraftRow, cap_left: i64) -> (Verdict, String) {
+fn verdict(config: &Config, draft: &DraftRow, cap_left: i64) -> (Verdict, String) {
     match policy::check(config, draft) {
         Err(rules) => (Verdict::WouldHold, format!("needs a human: {}", rules.join("; "))),
         Ok(_) if cap_left <= 0 => (
@@ -158,12 +158,9 @@ pub fn run(
     emit: &mut dyn FnMut(&ShadowOutcome) -> Result<()>,
 ) -> Result<ShadowSummary> {
     let mut summary = ShadowSummary::default();
-    if let Some(p) = &config.policy.pause_file {
-        let path = config.resolve_path(p);
-        if path.exists() {
-            summary.notes.push(format!("auto-send is paused while {} exists; nothing shadowed", path.display()));
-            return Ok(summary);
-        }
+    if let Some(why) = policy::paused(config) {
+        summary.notes.push(format!("{why}; nothing shadowed"));
+        return Ok(summary);
     }
     let drafts = match &opts.only {
         None => ledger.drafts_in(&[DraftState::Pending])?,
