@@ -2378,7 +2378,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__send)
-            opts="-v -q -h -V --dry-run --max --rate --auto --draft --account --config --ledger --verbose --quiet --strict --help --version"
+            opts="-v -q -h -V --dry-run --max --rate --auto --shadow --draft --account --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -19,6 +19,16 @@ use crate::stages::duration;
 /// median time to first draft and to send; high-urgency samples with review links; the change
 /// against the previous window; messages per day for the last 14 days.
 ///
+/// And the acceptance figures that tell a team when to trust automation (`acceptance` in
+/// JSON): cases opened and resolved; automated reception coverage (customer mail the filter
+/// dropped or the draft stage answered with no person correcting, editing, rejecting or
+/// handling it); review pass rate (drafts approved as written, of those people decided);
+/// shadow-policy agreement per category (`mailroom send --auto --shadow`: would-send vs
+/// approved as written); waiting-timeout rate (cases that timed out waiting on the customer,
+/// of those that waited); median time from a case's first message to its first reply (ours
+/// or from a mail client); evidence completeness (cases whose every state change has its
+/// `case.state` event).
+///
 /// Days are calendar days in the team's time zone (`[team] timezone`). A message counts in
 /// the window it arrived in (its Date header, or when it was fetched if the header is missing
 /// or later); drafts, decisions and sends count in the window they happened in.
@@ -239,6 +249,9 @@ fn table(d: &Digest) -> String {
     out.push_str(&format!("Cases: {}\n", render::cases_line(d)));
     for line in render::trust_lines(d) {
         out.push_str(&format!("Drafts, {line}\n"));
+    }
+    for line in render::acceptance_lines(d) {
+        out.push_str(&format!("{line}\n"));
     }
     out.push_str(&format!(
         "Median time to first draft: {} (n={}); to send: {} (n={})\n\n",

@@ -12,6 +12,7 @@ use super::Ctx;
 use crate::config;
 use crate::error::{ConfigError, Outcome, UsageError};
 use crate::jsonl::{RecordReader, RecordWriter};
+use crate::stages::send::shadow::ShadowOptions;
 use crate::stages::send::{self, SendOptions, SendOutcome};
 
 /// Send approved drafts over SMTP with correct threading, exactly once.
@@ -28,10 +29,14 @@ use crate::stages::send::{self, SendOptions, SendOutcome};
 /// settled by the next run), skipped or dry_run. Exits 1 when a draft failed, an outcome is
 /// unknown or a server could not be reached.
 ///
+/// With --auto --shadow nothing is sent: one JSON line per pending draft shadowed,
+/// {draft, message, category, confidence, risk, verdict (would_send|would_hold), reason}.
+///
 /// Examples:
 ///   mailroom send                          # what is approved, at policy.rate_per_minute
 ///   mailroom send --dry-run --max 1 | jq -r .raw
 ///   mailroom send --auto                   # plus what the auto-send policy allows
+///   mailroom send --auto --shadow          # only record what the policy would send
 ///   mailroom send --draft d3f2a1 --draft d77b00
 ///   mailroom export --state approved --category shipping | mailroom send -
 #[derive(Debug, Args)]
@@ -55,6 +60,15 @@ pub struct SendArgs {
     /// actor `policy`; stops while policy.auto_send = false or policy.pause_file exists
     #[arg(long)]
     pub auto: bool,
+    /// With --auto: send nothing and change no draft; record what the auto-send policy would
+    /// do with each pending draft (a `policy.shadow` event: would_send or would_hold, and why),
+    /// once per draft. Works while policy.auto_send = false (try the policy before trusting
+    /// it); the rules, policy.daily_cap and policy.pause_file still apply. When a person later
+    /// approves, edits, rejects or handles a shadowed draft, their agreement with the verdict
+    /// is recorded (`policy.agreement`) and shown per category by `mailroom digest`.
+    /// Example: `mailroom send --auto --shadow && mailroom digest --since 7d`
+    #[arg(long, requires = "auto", conflicts_with_all = ["dry_run", "rate", "account"])]
+    pub shadow: bool,
     /// Only this draft (repeatable); sent now even if a retry is scheduled later
     #[arg(long = "draft", value_name = "ID")]
     pub drafts: Vec<String>,
@@ -80,6 +94,9 @@ pub async fn run(args: SendArgs, ctx: &mut Ctx) -> Result<Outcome> {
     } else {
         Some(drafts_of_records(&args.inputs, ctx)?)
     };
+    if args.shadow {
+        return shadow(&config, only, args.max, ctx);
+    }
     ctx.ledger()?;
     // SIGINT/SIGTERM: finish the transaction under way, then stop (a second signal kills).
     let stop = Arc::new(AtomicBool::new(false));
@@ -138,6 +155,21 @@ pub async fn run(args: SendArgs, ctx: &mut Ctx) -> Result<Outcome> {
     ctx.count("unknown", summary.unknown);
     ctx.count("skipped", summary.skipped);
     ctx.count("previewed", summary.previewed);
+    Ok(ctx.outcome())
+}
+
+/// `--auto --shadow`: the policy's verdicts, recorded and printed; nothing sent.
+fn shadow(config: &config::Config, only: Option<Vec<String>>, max: Option<usize>, ctx: &mut Ctx) -> Result<Outcome> {
+    let opts = ShadowOptions { only, max, run_id: ctx.run_id() };
+    let mut writer = RecordWriter::stdout(true);
+    let summary = send::shadow::run(config, ctx.ledger()?, &opts, &mut |o| Ok(writer.write_value(o)?))?;
+    for note in &summary.notes {
+        ctx.info(note);
+    }
+    ctx.count("would_send", summary.would_send);
+    ctx.count("would_hold", summary.would_hold);
+    ctx.count("already_shadowed", summary.already);
+    ctx.count("skipped", summary.skipped);
     Ok(ctx.outcome())
 }
 

@@ -15,6 +15,7 @@
 //!
 //! Rendering lives in [`render`]; this module returns plain values.
 
+pub mod acceptance;
 pub mod cases;
 pub mod render;
 
@@ -138,6 +139,9 @@ pub struct Digest {
     pub cases: cases::CaseFigures,
     /// Per category: how often people approve the drafts as written (when to trust automation).
     pub trust: Vec<cases::TrustRow>,
+    /// The weekly acceptance figures: coverage, pass rate, shadow agreement, timeouts, first
+    /// reply, evidence.
+    pub acceptance: acceptance::Acceptance,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -315,6 +319,9 @@ pub fn build(ledger: &Ledger, window: &Window, settings: &Settings<'_>, now: Dat
         verdicts,
     };
     let (categories, priorities) = triage_counts(conn, window)?;
+    let case_figures = cases::case_figures(conn, window, &settings.case_sla, now, settings.samples)?;
+    let trust = cases::trust(conn, window)?;
+    let acceptance = acceptance::acceptance(conn, window, &case_figures, &trust, settings.samples)?;
     Ok(Digest {
         team: settings.team.clone(),
         timezone: settings.tz.name().to_string(),
@@ -331,8 +338,9 @@ pub fn build(ledger: &Ledger, window: &Window, settings: &Settings<'_>, now: Dat
         response: response_times(conn, window)?,
         urgent: urgent(conn, window, settings)?,
         volume: volume(conn, window, settings.tz)?,
-        cases: cases::case_figures(conn, window, &settings.case_sla, now, settings.samples)?,
-        trust: cases::trust(conn, window)?,
+        cases: case_figures,
+        trust,
+        acceptance,
     })
 }
 

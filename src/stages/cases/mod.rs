@@ -267,6 +267,7 @@ fn team_reply(conn: &Connection, case: &str, record: &Record, at: &str, run_id: 
         for d in drafts_for_message(conn, &message)? {
             if matches!(d.state, DraftState::Pending | DraftState::Approved | DraftState::Failed) {
                 transition(conn, &d.id, DraftState::Handled, &actor, Some(&reason), run_id)?;
+                crate::stages::send::shadow::record_agreement(conn, &d.id, run_id)?;
                 for key in state::missing_info(&d.draft_json) {
                     if !asked.contains(&key) {
                         asked.push(key);

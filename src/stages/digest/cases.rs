@@ -221,7 +221,7 @@ pub fn trust(conn: &Connection, w: &Window) -> Result<Vec<TrustRow>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use chrono::{Duration, TimeDelta};
 
     use super::*;
@@ -230,7 +230,7 @@ mod tests {
     use crate::stages::cases::{Rules, draft_changed};
     use crate::stages::ingest::{Ingestor, Origin};
 
-    fn ingest(ledger: &mut Ledger, mailbox: &str, raw: String) -> String {
+    pub(crate) fn ingest(ledger: &mut Ledger, mailbox: &str, raw: String) -> String {
         let origin =
             Origin { account: "files".into(), mailbox: mailbox.into(), max_parse_bytes: 1 << 20, run_id: None };
         let mut ing = Ingestor::new(origin).with_case_rules(Rules::default());
@@ -239,7 +239,7 @@ mod tests {
     }
 
     /// A customer message `hours` ago from its own sender; returns its ledger id.
-    fn message(ledger: &mut Ledger, tag: &str, hours: i64) -> String {
+    pub(crate) fn message(ledger: &mut Ledger, tag: &str, hours: i64) -> String {
         let date = (Utc::now() - Duration::hours(hours)).to_rfc2822();
         ingest(
             ledger,
@@ -251,7 +251,7 @@ mod tests {
         )
     }
 
-    fn draft(ledger: &mut Ledger, id: &str, message: &str, category: &str, risk: &str, missing: &[&str]) {
+    pub(crate) fn draft(ledger: &mut Ledger, id: &str, message: &str, category: &str, risk: &str, missing: &[&str]) {
         let json = serde_json::json!({"id": id, "subject": "Re", "body": "text", "missing_info": missing});
         let d = NewDraft {
             id,
@@ -267,7 +267,7 @@ mod tests {
         ledger.write(|tx| insert_draft(tx, &d, None).and_then(|_| draft_changed(tx, id, None))).unwrap();
     }
 
-    fn to(ledger: &mut Ledger, id: &str, states: &[DraftState], actor: &str) {
+    pub(crate) fn to(ledger: &mut Ledger, id: &str, states: &[DraftState], actor: &str) {
         ledger
             .write(|tx| {
                 for s in states {

@@ -145,6 +145,67 @@ pub fn trust_lines(d: &Digest) -> Vec<String> {
         .collect()
 }
 
+/// The weekly acceptance figures, one line each (terminal, chat, Markdown list).
+pub fn acceptance_lines(d: &Digest) -> Vec<String> {
+    let a = &d.acceptance;
+    let r = &a.reception;
+    let mut lines = vec![
+        format!("Cases: {} opened, {} resolved", a.cases_opened, a.cases_resolved),
+        format!(
+            "Automated reception: {} of {} customer messages taken in without a person ({} filtered out, {} drafted)",
+            percent(r.share),
+            r.received,
+            r.filtered_out,
+            r.drafted
+        ),
+        format!(
+            "Review pass rate: {} ({} of {} decided drafts approved as written)",
+            percent(a.review.share),
+            a.review.approved_as_written,
+            a.review.decided
+        ),
+    ];
+    if a.shadow.is_empty() {
+        lines.push("Shadow policy: nothing shadowed or decided (`mailroom send --auto --shadow`)".into());
+    }
+    for s in &a.shadow {
+        lines.push(format!(
+            "Shadow policy, {}: agreed {}/{} ({}); {} shadowed, {} would send; {} would-send overruled",
+            s.category,
+            s.agreed,
+            s.decided,
+            percent(s.share),
+            s.shadowed,
+            s.would_send,
+            s.would_send_overruled
+        ));
+    }
+    let t = &a.waiting_timeouts;
+    lines.push(format!(
+        "Waiting timeouts: {} of {} cases waiting on the customer timed out ({})",
+        t.timed_out,
+        t.waited,
+        percent(t.share)
+    ));
+    lines.push(format!(
+        "Time to first reply: median {} (n={})",
+        minutes(a.first_reply.median_minutes),
+        a.first_reply.count
+    ));
+    let e = &a.evidence;
+    let mut evidence = format!(
+        "Evidence: {} of {} cases with every state change recorded ({})",
+        e.complete,
+        e.cases,
+        percent(e.share)
+    );
+    if !e.incomplete_cases.is_empty() {
+        evidence.push_str(&format!("; gaps in {}", e.incomplete_cases.join(", ")));
+    }
+    lines.push(evidence);
+    lines
+}
+
 /// Escapes text for Markdown (subjects and names are customer-controlled) and keeps it on one line.
 fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -224,6 +285,11 @@ pub fn markdown(d: &Digest) -> String {
         }
         out.push('\n');
     }
+    out.push_str("## Acceptance\n\n");
+    for line in acceptance_lines(d) {
+        out.push_str(&format!("- {}\n", md(&line)));
+    }
+    out.push('\n');
     out.push_str("## Categories\n\n");
     if d.categories.is_empty() {
         out.push_str("No triaged messages.\n\n");
@@ -296,6 +362,9 @@ pub fn chat(d: &Digest) -> String {
     out.push_str(&format!("Cases: {}\n", cases_line(d)));
     for line in trust_lines(d).iter().take(5) {
         out.push_str(&format!("Drafts, {line}\n"));
+    }
+    for line in acceptance_lines(d) {
+        out.push_str(&format!("{line}\n"));
     }
     let top: Vec<String> = d.categories.iter().take(5).map(|c| format!("{} {}", c.name, c.count)).collect();
     if !top.is_empty() {
@@ -411,6 +480,7 @@ pub fn html(d: &Digest) -> Result<String> {
         rows => rows(&d.counts, &d.previous),
         pending => pending_line(d),
         cases => cases_line(d),
+        acceptance => acceptance_lines(d),
         filter => filter_line(d),
         first_draft => minutes(d.response.first_draft.median_minutes),
         to_send => minutes(d.response.send.median_minutes),
@@ -424,6 +494,7 @@ pub fn html(d: &Digest) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stages::digest::acceptance::{Acceptance, Agreement, Coverage, Evidence, PassRate, TimeoutRate};
     use crate::stages::digest::cases::{CaseFigures, TrustRow};
     use crate::stages::digest::{FilterFigures, NameCount, PendingFigures, ResponseTimes, Sample, Timing, WindowInfo};
 
@@ -508,6 +579,24 @@ mod tests {
                 auto_sent: 0,
                 auto_send_candidate: true,
             }],
+            acceptance: Acceptance {
+                cases_opened: 3,
+                cases_resolved: 1,
+                reception: Coverage { received: 5, filtered_out: 1, drafted: 2, covered: 3, share: Some(0.6) },
+                review: PassRate { decided: 20, approved_as_written: 19, share: Some(0.95) },
+                shadow: vec![Agreement {
+                    category: "shipping".into(),
+                    shadowed: 4,
+                    would_send: 3,
+                    decided: 3,
+                    agreed: 2,
+                    share: Some(2.0 / 3.0),
+                    would_send_overruled: 1,
+                }],
+                waiting_timeouts: TimeoutRate { waited: 2, timed_out: 1, share: Some(0.5) },
+                first_reply: Timing { count: 3, median_minutes: Some(120.0) },
+                evidence: Evidence { cases: 3, complete: 2, share: Some(2.0 / 3.0), incomplete_cases: vec!["c1".into()] },
+            },
         }
     }
 
@@ -517,7 +606,8 @@ mod tests {
         assert!(text.contains("New 5 (-2) · dropped 0 · drafted 0 · sent 2 (auto 0)"), "{text}");
         assert!(text.contains("\n  http://127.0.0.1:8025/m/m1?t=1.ab\n"), "{text}");
         assert!(!text.contains("|---"), "no tables: {text}");
-        assert!(text.len() < 1500, "{} bytes", text.len());
+        assert!(text.contains("Waiting timeouts: 1 of 2 cases waiting on the customer timed out (50%)"), "{text}");
+        assert!(text.len() < 2500, "{} bytes", text.len());
     }
 
     #[test]
@@ -539,6 +629,10 @@ mod tests {
         assert!(text.contains("arrival to first draft 42m (n=3)"), "{text}");
         assert!(text.contains("3 opened, 1 resolved"), "{text}");
         assert!(text.contains("| shipping | 20 | 19 | 1 | 0 | 0 | 95% | 95% | 0 | auto-send candidate |"), "{text}");
+        assert!(text.contains("- Automated reception: 60% of 5 customer messages"), "{text}");
+        assert!(text.contains("- Shadow policy, shipping: agreed 2/3 (67%); 4 shadowed, 3 would send; 1 would-send overruled"), "{text}");
+        assert!(text.contains("- Time to first reply: median 2h"), "{text}");
+        assert!(text.contains("- Evidence: 2 of 3 cases with every state change recorded (67%); gaps in c1"), "{text}");
     }
 
     #[test]
@@ -550,6 +644,8 @@ mod tests {
         assert!(page.contains("<svg"), "{page}");
         assert!(page.contains("<td class=\"n\">95%</td>"), "{page}");
         assert!(page.contains("auto-send candidate"), "{page}");
+        assert!(page.contains("<li>Review pass rate: 95% (19 of 20 decided drafts approved as written)</li>"), "{page}");
+        assert!(page.contains("<td>shipping</td><td class=\"n\">4</td><td class=\"n\">3</td><td class=\"n\">3</td><td class=\"n\">2</td><td class=\"n\">67%</td>"), "{page}");
         assert!(page.contains("href=\"http:&#x2f;&#x2f;127.0.0.1:8025&#x2f;m&#x2f;m1?t=1.ab\""), "{page}");
     }
 }

@@ -75,6 +75,8 @@ fn move_draft(
     let previous = ledger.write(|tx| {
         let previous = transition(tx, &draft.id, to, actor, reason, run_id)?;
         crate::stages::cases::draft_changed(tx, &draft.id, run_id)?;
+        // Terminal, scripts and web page all decide here: a shadowed draft's agreement too.
+        crate::stages::send::shadow::record_agreement(tx, &draft.id, run_id)?;
         Ok(previous)
     })?;
     let mut d = Decision::new(action, &draft.id, &draft.message, previous, to, actor);

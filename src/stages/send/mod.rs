@@ -52,9 +52,13 @@
 //! `policy` (counted against `policy.daily_cap` in the same transaction) and sent like any
 //! other; the pause file and `policy.auto_send` are checked before each one. While auto-send
 //! is stopped, drafts the policy approved earlier but has not sent yet are held too.
+//!
+//! With `--auto --shadow`, [`shadow`] only records what the policy would have done with each
+//! pending draft, and later whether the person who decided agreed.
 
 mod mailstore;
 pub mod policy;
+pub mod shadow;
 
 use std::collections::HashMap;
 use std::sync::Arc;

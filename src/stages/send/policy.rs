@@ -18,13 +18,13 @@ pub fn stopped(config: &Config) -> Option<String> {
     if !policy.auto_send {
         return Some("auto-send is off (policy.auto_send = false)".into());
     }
-    if let Some(p) = &policy.pause_file {
-        let path = config.resolve_path(p);
-        if path.exists() {
-            return Some(format!("auto-send is paused while {} exists", path.display()));
-        }
-    }
-    None
+    paused(config)
+}
+
+/// Why the pause file holds auto-send (and its shadow), or None.
+pub fn paused(config: &Config) -> Option<String> {
+    let path = config.resolve_path(config.policy.pause_file.as_ref()?);
+    path.exists().then(|| format!("auto-send is paused while {} exists", path.display()))
 }
 
 /// Ok when the draft qualifies; otherwise every rule it breaks.
