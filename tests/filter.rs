@@ -261,6 +261,28 @@ fn a_record_that_cannot_be_stored_is_reported_and_undone_and_the_others_go_throu
     assert_eq!(env.count("SELECT COUNT(*) FROM messages WHERE id = 'ok4'"), 0);
 }
 
+#[test]
+fn filtering_into_a_closed_pipe_exits_0_without_an_error() {
+    let env = Env::new();
+    // More output than the writer buffers, so the closed pipe shows in the middle of a record.
+    let text = "Hi, my order has not arrived yet. ".repeat(40);
+    let input: String = (0..200)
+        .map(|i| format!(r#"{{"id":"p{i}","from":{{"address":"c{i}@example.com"}},"subject":"Order {i}","text":"{text}","text_new":"{text}"}}"#) + "\n")
+        .collect();
+    let records = env.path().join("records.jsonl");
+    std::fs::write(&records, input).unwrap();
+    let script = format!(
+        "'{}' --ledger '{}' filter --all '{}' | head -1; exit ${{PIPESTATUS[0]}}",
+        common::bin().display(),
+        env.ledger().display(),
+        records.display()
+    );
+    let piped = std::process::Command::new("bash").arg("-c").arg(&script).env("RUST_BACKTRACE", "0").output().unwrap();
+    assert_eq!(piped.status.code(), Some(0), "{}", stderr(&piped));
+    assert_eq!(jsonl(&piped.stdout).len(), 1);
+    assert!(!stderr(&piped).contains("error"), "no error on a closed pipe: {}", stderr(&piped));
+}
+
 fn eval_context() -> (Config, mailroom::stages::filter::SpamModel) {
     (Config::default(), embedded_model().unwrap())
 }
