@@ -213,7 +213,8 @@ impl RecordWriter {
 
     /// Writes one record. A closed pipe comes back as `io::ErrorKind::BrokenPipe`.
     pub fn write(&mut self, record: &Record) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, record).map_err(io::Error::other)?;
+        // io::Error::from keeps the kind of a write error (a closed pipe), which other() would hide.
+        serde_json::to_writer(&mut self.out, record).map_err(io::Error::from)?;
         self.out.write_all(b"\n")?;
         self.written += 1;
         if self.flush_each {
@@ -224,7 +225,7 @@ impl RecordWriter {
 
     /// Writes any JSON value as one line (decisions, send attempts, status objects).
     pub fn write_value<T: serde::Serialize>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, value).map_err(io::Error::other)?;
+        serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;
         self.out.write_all(b"\n")?;
         self.written += 1;
         if self.flush_each {

@@ -224,6 +224,65 @@ fn hand_made_records_are_judged_without_headers_and_kept_for_rescue() {
     assert_eq!(jsonl(&out.stdout)[0]["subject"], "test");
 }
 
+#[test]
+fn a_record_that_cannot_be_stored_is_reported_and_undone_and_the_others_go_through() {
+    let env = Env::new();
+    let record = |id: &str| {
+        format!(
+            r#"{{"id":"{id}","from":{{"address":"{id}@example.com"}},"subject":"Order {id}","text":"Hi, my order {id} has not arrived.","text_new":"Hi, my order {id} has not arrived."}}"#
+        )
+    };
+    let input = [record("ok1"), record("refused"), "not json".into(), record("ok2")].join("\n") + "\n";
+    assert!(env.run(&["filter"], b"").status.success(), "creates the ledger");
+    // The ledger refuses the verdict of one message, after its record was kept in the same step.
+    env.db()
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON stage_results WHEN NEW.message = 'refused' \
+             BEGIN SELECT RAISE(ABORT, 'refused for the test'); END;",
+        )
+        .unwrap();
+    let out = env.run(&["filter", "--all"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let (refused, bad) = (err.find("stdin:2: message refused: ").unwrap(), err.find("stdin:3:").unwrap());
+    assert!(refused < bad, "errors in input order: {err}");
+    let ids: Vec<Value> = jsonl(&out.stdout).iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(ids, ["ok1", "ok2"]);
+    assert_eq!(env.count("SELECT COUNT(*) FROM stage_results WHERE message IN ('ok1', 'ok2')"), 2);
+    assert_eq!(env.count("SELECT COUNT(*) FROM messages WHERE id = 'refused'"), 0, "its whole step is undone");
+
+    // --strict stops at the failed record, after writing the ones before it.
+    let input = [record("ok3"), record("refused"), record("ok4")].join("\n") + "\n";
+    let out = env.run(&["--strict", "filter", "--all"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("stopped at stdin:2 (--strict)"), "{}", stderr(&out));
+    let ids: Vec<Value> = jsonl(&out.stdout).iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(ids, ["ok3"]);
+    assert_eq!(env.count("SELECT COUNT(*) FROM messages WHERE id = 'ok4'"), 0);
+}
+
+#[test]
+fn filtering_into_a_closed_pipe_exits_0_without_an_error() {
+    let env = Env::new();
+    // More output than the writer buffers, so the closed pipe shows in the middle of a record.
+    let text = "Hi, my order has not arrived yet. ".repeat(40);
+    let input: String = (0..200)
+        .map(|i| format!(r#"{{"id":"p{i}","from":{{"address":"c{i}@example.com"}},"subject":"Order {i}","text":"{text}","text_new":"{text}"}}"#) + "\n")
+        .collect();
+    let records = env.path().join("records.jsonl");
+    std::fs::write(&records, input).unwrap();
+    let script = format!(
+        "'{}' --ledger '{}' filter --all '{}' | head -1; exit ${{PIPESTATUS[0]}}",
+        common::bin().display(),
+        env.ledger().display(),
+        records.display()
+    );
+    let piped = std::process::Command::new("bash").arg("-c").arg(&script).env("RUST_BACKTRACE", "0").output().unwrap();
+    assert_eq!(piped.status.code(), Some(0), "{}", stderr(&piped));
+    assert_eq!(jsonl(&piped.stdout).len(), 1);
+    assert!(!stderr(&piped).contains("error"), "no error on a closed pipe: {}", stderr(&piped));
+}
+
 fn eval_context() -> (Config, mailroom::stages::filter::SpamModel) {
     (Config::default(), embedded_model().unwrap())
 }

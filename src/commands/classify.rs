@@ -12,6 +12,7 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use serde_json::json;
 
 use super::Ctx;
+use super::stream::{Emit, run_stage_batched};
 use crate::config::Config;
 use crate::error::{ConfigError, Outcome, UsageError};
 use crate::jsonl::{LinePos, RecordReader, RecordWriter};
@@ -161,90 +162,26 @@ fn warn_if_terminal(inputs: &[PathBuf], ctx: &Ctx) {
 
 /// Records that are already waiting are classified together and stored in one transaction
 /// (then written out), so a batch costs one commit; a slow trickle is handled one by one.
-const BATCH: usize = 256;
-
 fn run_embedded(args: &ClassifyArgs, ctx: &mut Ctx, engine: &Engine) -> Result<Outcome> {
-    warn_if_terminal(&args.inputs, ctx);
-    let (tx, rx) = std::sync::mpsc::sync_channel(4 * BATCH);
-    let inputs = args.inputs.clone();
-    std::thread::spawn(move || {
-        for item in RecordReader::new(&inputs) {
-            if tx.send(item).is_err() {
-                break;
-            }
-        }
-    });
-    // A batch touches index pages all over a big ledger: keep them cached (32 MiB).
-    ctx.ledger()?.conn().pragma_update(None, "cache_size", -32768)?;
-    let progress = ctx.progress();
-    progress.start(None, Unit::Messages);
+    ctx.ledger()?;
     let run_id = ctx.run_id();
-    let mut writer = RecordWriter::stdout(false);
     let mut scratch = Scratch::default();
     let mut tally = Tally::default();
-    let (mut read, mut written, mut bad) = (0u64, 0u64, 0u64);
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut stop: Option<LinePos> = None;
-    while stop.is_none() {
-        let Ok(first) = rx.recv() else { break };
-        batch.clear();
-        batch.push(first);
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(item) => batch.push(item),
-                Err(_) => break,
-            }
-        }
-        // Bad lines are reported in order; with --strict the batch ends at the first one.
-        let mut records = Vec::with_capacity(batch.len());
-        for item in batch.drain(..) {
-            match item {
-                Ok((_, record)) => records.push(record),
-                Err(badline) => {
-                    bad += 1;
-                    ctx.error(&badline);
-                    if ctx.global.strict {
-                        stop = Some(badline.pos);
-                        break;
-                    }
-                }
-            }
-        }
-        read += records.len() as u64;
-        let done = ctx.ledger()?.write(|tx| {
-            let mut done = Vec::with_capacity(records.len());
-            for mut record in records {
-                let rules_ctx = engine.context(&record, Some(tx))?;
-                let triage = engine.classify_embedded(&record, &rules_ctx, &mut scratch);
-                let status = store_triage(tx, &record, &triage, run_id)?;
-                tally.add(status, &triage);
-                record.triage = Some(triage);
-                done.push(record);
-            }
-            Ok(done)
-        })?;
-        for record in &done {
-            match writer.write(record) {
-                Ok(()) => written += 1,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ctx.outcome()),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        progress.inc(done.len() as u64);
-        match writer.flush() {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ctx.outcome()),
-            Err(e) => return Err(e.into()),
-            Ok(()) => {}
-        }
-    }
-    progress.finish();
-    ctx.count("read", read);
-    ctx.count("written", written);
-    ctx.count("bad_lines", bad);
+    let streamed = run_stage_batched(
+        ctx,
+        &args.inputs,
+        |ctx, mut record| {
+            let conn = ctx.ledger()?.conn();
+            let rules_ctx = engine.context(&record, Some(conn))?;
+            let triage = engine.classify_embedded(&record, &rules_ctx, &mut scratch);
+            tally.add(store_triage(conn, &record, &triage, run_id)?, &triage);
+            record.triage = Some(triage);
+            Ok(record)
+        },
+        |record| Ok(Emit::Records(vec![record])),
+    );
     tally.report(ctx);
-    if let Some(pos) = stop {
-        bail!("stopped at {pos} (--strict)");
-    }
+    streamed?;
     Ok(ctx.outcome())
 }
 

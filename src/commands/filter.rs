@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::Ctx;
-use super::stream::{Emit, run_stage};
+use super::stream::{Emit, run_stage_batched};
 use crate::config::{self, Config};
 use crate::error::{Outcome, UsageError};
 use crate::jsonl::RecordWriter;
@@ -88,21 +88,27 @@ fn filter_records(args: FilterArgs, ctx: &mut Ctx) -> Result<Outcome> {
     };
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut rebuilt = 0u64;
-    run_stage(ctx, &args.inputs, false, |ctx, mut record| {
-        let ledger = ctx.ledger()?;
-        let judged = filter_record(ledger, &record, &fctx, model_name, run_id)?;
-        rebuilt += u64::from(judged.rebuilt);
-        let result = judged.result;
-        let v = result.verdict;
-        *counts.entry(v.as_str()).or_default() += 1;
-        record.filter = Some(result);
-        if v != Verdict::Pass {
-            if let Some(w) = rejected.as_mut() {
-                w.write(&record).context("writing the --rejected file")?;
+    run_stage_batched(
+        ctx,
+        &args.inputs,
+        |ctx, mut record| {
+            let judged = filter_record(ctx.ledger()?, &record, &fctx, model_name, run_id)?;
+            rebuilt += u64::from(judged.rebuilt);
+            *counts.entry(judged.result.verdict.as_str()).or_default() += 1;
+            record.filter = Some(judged.result);
+            Ok(record)
+        },
+        // After the verdicts are committed: the rejected file too only names stored verdicts.
+        |record| {
+            let pass = record.filter.as_ref().is_some_and(|f| f.verdict == Verdict::Pass);
+            if !pass {
+                if let Some(w) = rejected.as_mut() {
+                    w.write(&record).context("writing the --rejected file")?;
+                }
             }
-        }
-        Ok(if v == Verdict::Pass || args.all { Emit::Records(vec![record]) } else { Emit::Nothing })
-    })?;
+            Ok(if pass || args.all { Emit::Records(vec![record]) } else { Emit::Nothing })
+        },
+    )?;
     if let Some(mut w) = rejected {
         w.flush().context("writing the rejected records")?;
     }

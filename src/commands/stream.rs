@@ -3,14 +3,18 @@
 //! Bad lines are reported as `mailroom STAGE: SOURCE:LINE: problem` and skipped (exit 1 at
 //! the end), or stop the run with `--strict`. A record whose processing fails is reported
 //! with its id and skipped the same way. A closed stdout stops the loop as a success.
+//!
+//! `run_stage_batched` is the same loop for stages that store a result per record: the
+//! records already waiting share one ledger transaction, and are written out once it commits.
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 
 use super::Ctx;
-use crate::jsonl::{RecordReader, RecordWriter};
+use crate::jsonl::{BadLine, LinePos, RecordReader, RecordWriter};
 use crate::record::Record;
+use crate::stages::progress::{Reporter, Unit};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct StreamStats {
@@ -39,6 +43,15 @@ fn printable_id(id: &str) -> String {
     shown
 }
 
+fn warn_if_terminal(ctx: &Ctx, reader: &RecordReader) {
+    if reader.reads_from_terminal() && !ctx.global.quiet {
+        eprintln!(
+            "mailroom {}: reading records from the terminal (pipe them in, or name files; Ctrl-D ends)",
+            ctx.command
+        );
+    }
+}
+
 /// Runs `process` over every record of `inputs` (stdin when empty).
 pub fn run_stage(
     ctx: &mut Ctx,
@@ -47,12 +60,7 @@ pub fn run_stage(
     mut process: impl FnMut(&mut Ctx, Record) -> Result<Emit>,
 ) -> Result<StreamStats> {
     let reader = RecordReader::new(inputs);
-    if reader.reads_from_terminal() && !ctx.global.quiet {
-        eprintln!(
-            "mailroom {}: reading records from the terminal (pipe them in, or name files; Ctrl-D ends)",
-            ctx.command
-        );
-    }
+    warn_if_terminal(ctx, &reader);
     let mut writer = RecordWriter::stdout(flush_each);
     let mut stats = StreamStats::default();
     for item in reader {
@@ -103,6 +111,175 @@ pub fn run_stage(
     ctx.count("bad_lines", stats.bad_lines);
     ctx.count("failed", stats.failed);
     Ok(stats)
+}
+
+/// At most this many waiting records share a transaction.
+const BATCH: usize = 256;
+
+/// How a batch ended, when not by running out of records.
+enum Stop {
+    /// `--strict` met a bad line or a failed record.
+    Strict(LinePos),
+    /// Stdout was closed: a success.
+    Closed,
+}
+
+/// Like `run_stage`, for stages that store a result per record in the ledger. The records
+/// already waiting (up to 256) are processed in one ledger transaction, each as a step of its
+/// own (`Ledger::begin_step`), so a record that fails undoes only its own writes; when the
+/// transaction has committed, `emit` turns each processed record into output. A record is
+/// never written before its result is stored, a batch costs one commit, and a slow trickle
+/// is still handled one record at a time.
+pub fn run_stage_batched<T>(
+    ctx: &mut Ctx,
+    inputs: &[PathBuf],
+    mut process: impl FnMut(&mut Ctx, Record) -> Result<T>,
+    mut emit: impl FnMut(T) -> Result<Emit>,
+) -> Result<StreamStats> {
+    warn_if_terminal(ctx, &RecordReader::new(inputs));
+    ctx.ledger()?;
+    let (tx, rx) = std::sync::mpsc::sync_channel(4 * BATCH);
+    let inputs = inputs.to_vec();
+    std::thread::spawn(move || {
+        for item in RecordReader::new(&inputs) {
+            if tx.send(item).is_err() {
+                break;
+            }
+        }
+    });
+    let progress = ctx.progress();
+    progress.start(None, Unit::Messages);
+    let mut writer = RecordWriter::stdout(false);
+    let mut stats = StreamStats::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut stop = None;
+    while stop.is_none() {
+        let Ok(first) = rx.recv() else { break };
+        batch.push(first);
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        let (done, strict) = {
+            ctx.ledger()?.begin_batch()?;
+            match process_batch(ctx, &mut batch, &mut stats, &mut process) {
+                Ok(x) => x,
+                Err(e) => {
+                    ctx.ledger()?.rollback_batch();
+                    return Err(e);
+                }
+            }
+        };
+        if let Err(e) = ctx.ledger()?.commit_batch() {
+            ctx.ledger()?.rollback_batch();
+            return Err(e.context(format!("storing the results of {} record(s), none of them written", done.len())));
+        }
+        stop = emit_batch(ctx, done, &mut writer, &mut stats, &mut emit)?.or(strict.map(Stop::Strict));
+        progress.set_position(stats.read);
+        if stop.is_none() {
+            match writer.flush() {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => stop = Some(Stop::Closed),
+                Err(e) => return Err(e.into()),
+                Ok(()) => {}
+            }
+        }
+    }
+    progress.finish();
+    if let Some(Stop::Closed) = stop {
+        return Ok(stats);
+    }
+    writer.flush().ok();
+    ctx.count("read", stats.read);
+    ctx.count("written", stats.written);
+    ctx.count("bad_lines", stats.bad_lines);
+    ctx.count("failed", stats.failed);
+    if let Some(Stop::Strict(pos)) = stop {
+        bail!("stopped at {pos} (--strict)");
+    }
+    Ok(stats)
+}
+
+/// Processes one batch inside the open transaction: each record in a step of its own. Bad
+/// lines and failed records are reported in input order; with --strict the batch ends at the
+/// first. Returns the processed records and where --strict stopped.
+#[allow(clippy::type_complexity)]
+fn process_batch<T>(
+    ctx: &mut Ctx,
+    batch: &mut Vec<Result<(LinePos, Record), BadLine>>,
+    stats: &mut StreamStats,
+    process: &mut impl FnMut(&mut Ctx, Record) -> Result<T>,
+) -> Result<(Vec<(LinePos, String, T)>, Option<LinePos>)> {
+    let mut done = Vec::with_capacity(batch.len());
+    for item in batch.drain(..) {
+        let (pos, record) = match item {
+            Ok(x) => x,
+            Err(bad) => {
+                stats.bad_lines += 1;
+                ctx.error(&bad);
+                if ctx.global.strict {
+                    return Ok((done, Some(bad.pos)));
+                }
+                continue;
+            }
+        };
+        stats.read += 1;
+        let id = printable_id(&record.id);
+        ctx.ledger()?.begin_step()?;
+        let result = process(ctx, record);
+        let ended = ctx.ledger()?.end_step(result.is_ok());
+        match result {
+            Ok(t) => {
+                ended?;
+                done.push((pos, id, t));
+            }
+            Err(e) => {
+                stats.failed += 1;
+                ctx.error(format!("{pos}: message {id}: {e:#}"));
+                // Some errors (a full disk) make SQLite roll the whole transaction back.
+                ended.with_context(|| {
+                    format!("the ledger abandoned the batch: {} record(s) before {pos} were not stored", done.len())
+                })?;
+                if ctx.global.strict {
+                    return Ok((done, Some(pos)));
+                }
+            }
+        }
+    }
+    Ok((done, None))
+}
+
+/// Writes out the records of a committed batch.
+fn emit_batch<T>(
+    ctx: &mut Ctx,
+    done: Vec<(LinePos, String, T)>,
+    writer: &mut RecordWriter,
+    stats: &mut StreamStats,
+    emit: &mut impl FnMut(T) -> Result<Emit>,
+) -> Result<Option<Stop>> {
+    for (pos, id, t) in done {
+        match emit(t) {
+            Ok(Emit::Records(out)) => {
+                for r in &out {
+                    match writer.write(r) {
+                        Ok(()) => stats.written += 1,
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Some(Stop::Closed)),
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+            Ok(Emit::Nothing) => {}
+            Err(e) => {
+                stats.failed += 1;
+                ctx.error(format!("{pos}: message {id}: {e:#}"));
+                if ctx.global.strict {
+                    return Ok(Some(Stop::Strict(pos)));
+                }
+            }
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -83,7 +83,7 @@ impl Ledger {
     }
 
     pub fn has_message(&self, id: &str) -> Result<bool> {
-        Ok(self.conn.query_row("SELECT EXISTS(SELECT 1 FROM messages WHERE id = ?1)", [id], |r| r.get(0))?)
+        message_exists(&self.conn, id)
     }
 
     /// The record as fetched (no stage keys).
@@ -107,11 +107,8 @@ impl Ledger {
     pub fn raw(&self, id: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT r.raw FROM messages m JOIN raw_sources r ON r.sha256 = m.raw_sha256 WHERE m.id = ?1",
-                [id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT r.raw FROM messages m JOIN raw_sources r ON r.sha256 = m.raw_sha256 WHERE m.id = ?1")?
+            .query_row([id], |r| r.get(0))
             .optional()?)
     }
 

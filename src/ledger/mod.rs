@@ -103,11 +103,67 @@ impl Ledger {
     }
 
     /// Runs `f` inside a `BEGIN IMMEDIATE` transaction; commits on Ok, rolls back on Err.
-    pub fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+    /// Inside a batch (`begin_batch`) it is a savepoint instead: an Err undoes only this write,
+    /// an Ok keeps it for the batch's commit.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            self.conn.prepare_cached("SAVEPOINT write")?.execute([])?;
+            return match f(&self.conn) {
+                Ok(value) => {
+                    self.conn.prepare_cached("RELEASE write")?.execute([])?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    // Fails only when SQLite already rolled everything back; the batch notices.
+                    let _ = self.conn.execute_batch("ROLLBACK TO write; RELEASE write");
+                    Err(e)
+                }
+            };
+        }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
+    }
+
+    /// Opens a batch: one `BEGIN IMMEDIATE` transaction that every `write` until
+    /// `commit_batch` joins, so many small writes cost one commit. Nothing written in it is
+    /// durable (or may be reported as done) before `commit_batch` returns.
+    pub fn begin_batch(&mut self) -> Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    /// Commits the batch opened by `begin_batch`.
+    pub fn commit_batch(&mut self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    /// Abandons the batch opened by `begin_batch` (a no-op when SQLite already rolled it back).
+    pub fn rollback_batch(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+
+    /// Starts one step of a batch (a record, say), which `end_step` keeps or undoes without
+    /// touching the batch's other steps.
+    pub fn begin_step(&mut self) -> Result<()> {
+        // SQLite ends a transaction on its own after some errors (a full disk): never let a
+        // step start a transaction of its own.
+        anyhow::ensure!(!self.conn.is_autocommit(), "the ledger batch transaction has ended");
+        self.conn.prepare_cached("SAVEPOINT step")?.execute([])?;
+        Ok(())
+    }
+
+    /// Ends the step begun by `begin_step`: `keep` its writes, or undo them.
+    pub fn end_step(&mut self, keep: bool) -> Result<()> {
+        if !keep {
+            self.conn.prepare_cached("ROLLBACK TO step")?.execute([])?;
+        }
+        self.conn.prepare_cached("RELEASE step")?.execute([])?;
+        Ok(())
     }
 }
 
@@ -174,6 +230,39 @@ mod tests {
         done.join().unwrap();
         let mode: String = ledger.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_batch_commits_once_and_a_failed_step_or_write_undoes_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        let mut ledger = Ledger::open(&path).unwrap();
+        ledger.conn().execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let insert = |l: &mut Ledger, x: i64| l.write(|c| Ok(c.execute("INSERT INTO t VALUES (?1)", [x])?));
+        ledger.begin_batch().unwrap();
+        for (x, keep) in [(1, true), (2, false), (3, true)] {
+            ledger.begin_step().unwrap();
+            insert(&mut ledger, x).unwrap();
+            ledger.end_step(keep).unwrap();
+        }
+        // A write that fails inside a batch is undone alone.
+        let failed: Result<()> = ledger.write(|c| {
+            c.execute("INSERT INTO t VALUES (4)", [])?;
+            anyhow::bail!("no")
+        });
+        assert!(failed.is_err());
+        insert(&mut ledger, 5).unwrap();
+        let other = Connection::open(&path).unwrap();
+        let seen = |c: &Connection| -> Vec<i64> {
+            c.prepare("SELECT x FROM t ORDER BY x").unwrap().query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
+        };
+        assert!(seen(&other).is_empty(), "nothing is visible before the commit");
+        ledger.commit_batch().unwrap();
+        assert_eq!(seen(&other), [1, 3, 5]);
+        // Outside a batch, a write is its own transaction again.
+        insert(&mut ledger, 6).unwrap();
+        assert!(ledger.conn().is_autocommit());
+        assert_eq!(seen(&other), [1, 3, 5, 6]);
     }
 
     #[test]

@@ -98,7 +98,7 @@ impl Ingestor {
     pub fn flush_with(
         &mut self,
         ledger: &mut Ledger,
-        also: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
+        also: impl FnOnce(&rusqlite::Connection) -> Result<()>,
     ) -> Result<Vec<Record>> {
         let batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;

@@ -67,11 +67,10 @@ impl History for Ledger {
     fn earlier_copy(&self, message_id: &str, id: &str) -> Result<Option<EarlierCopy>> {
         let ids = self.ids_with_message_id(strip_angles(message_id))?;
         let Some(first) = ids.into_iter().next().filter(|first| first != id) else { return Ok(None) };
-        let (from, subject): (Option<String>, Option<String>) = self.conn().query_row(
-            "SELECT from_addr, subject FROM messages WHERE id = ?1",
-            [&first],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (from, subject): (Option<String>, Option<String>) = self
+            .conn()
+            .prepare_cached("SELECT from_addr, subject FROM messages WHERE id = ?1")?
+            .query_row([&first], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(Some(EarlierCopy { id: first, from: from.unwrap_or_default(), subject: subject.unwrap_or_default() }))
     }
 

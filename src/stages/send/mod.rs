@@ -734,7 +734,7 @@ impl<'a> Sender<'a> {
                 }
             };
             let Some((sent, evidence)) = verdict else { continue };
-            let settled = |tx: &rusqlite::Transaction<'_>| {
+            let settled = |tx: &rusqlite::Connection| {
                 outbox::settle_unknown(tx, &o.id, sent, &evidence, run_id)?;
                 cases::draft_changed(tx, &o.id, run_id)
             };
