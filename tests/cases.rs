@@ -8,11 +8,10 @@
 mod common;
 
 use std::process::{Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::servers::servers;
-use common::{Env, jsonl, stderr};
+use common::{Env, jsonl, rt, stderr, unique};
 use mailroom::config::ImapConfig;
 use mailroom::mail::imap::ImapSession;
 use mailroom::mail::parse::parse_message;
@@ -21,15 +20,7 @@ use serde_json::{Value, json};
 const PASSWORD_ENV: &str = "MR_CASES_TEST_PASSWORD";
 const CUSTOMER: &str = "Daniel Okafor <customer@example.test>";
 
-fn rt() -> tokio::runtime::Runtime {
-    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
-}
 
-fn unique(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!("{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
-}
 
 fn imap_config(user: &str) -> ImapConfig {
     let s = servers();

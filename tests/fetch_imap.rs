@@ -8,18 +8,13 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::servers::servers;
-use common::{Env, jsonl, stderr};
+use common::{Env, jsonl, rt, stderr, unique};
 use mailroom::config::{ImapConfig, TlsMode};
 use mailroom::mail::imap::{IdleEnd, ImapSession};
 
-fn rt() -> tokio::runtime::Runtime {
-    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
-}
 
 /// An ImapConfig for a Dovecot user, in the given TLS mode.
 fn imap_config(user: &str, tls: TlsMode) -> ImapConfig {
@@ -40,11 +35,6 @@ fn imap_config(user: &str, tls: TlsMode) -> ImapConfig {
     toml::from_str(&text).expect("imap config")
 }
 
-/// A mailbox name no other test uses.
-fn fresh_mailbox(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!("{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
-}
 
 fn message(n: usize, subject: &str) -> Vec<u8> {
     format!(
@@ -109,7 +99,7 @@ fn lmtp_deliver(user: &str, raw: &[u8]) {
 
 #[test]
 fn session_api_works_over_plain_starttls_and_implicit_tls() {
-    let mailbox = fresh_mailbox("api");
+    let mailbox = unique("api");
     for tls in [TlsMode::None, TlsMode::Starttls, TlsMode::Implicit] {
         rt().block_on(async {
             let s = ImapSession::connect(&imap_config("test", tls), "t").await.expect("connect");
@@ -210,7 +200,7 @@ fn first_fetch_emits_all_second_none_then_only_new_mail() {
 
 #[test]
 fn a_uidvalidity_change_refetches_without_duplicates() {
-    let mailbox = fresh_mailbox("uv");
+    let mailbox = unique("uv");
     let env = Env::new();
     env.write_config(&account("support", "test", "implicit", &[&mailbox], "send_id = true"));
     let originals: Vec<Vec<u8>> = (1..=3).map(|n| message(n, "uv")).collect();
@@ -252,9 +242,9 @@ fn a_uidvalidity_change_refetches_without_duplicates() {
 fn a_wrong_password_names_the_account_and_the_others_are_still_fetched() {
     const FAKE_PASSWORD: &str = "Zq7-fake-pw-83XKV";
     const FAKE_TOKEN: &str = "ya29.fake-token-5RTQ";
-    let mailbox = fresh_mailbox("pw");
+    let mailbox = unique("pw");
     create_with("test", &mailbox, &[message(1, "pw"), message(2, "pw")]);
-    let oauth_box = fresh_mailbox("oauth");
+    let oauth_box = unique("oauth");
     create_with("test", &oauth_box, &[message(1, "oauth")]);
     let env = Env::new();
     let config = [
@@ -323,7 +313,7 @@ fn an_untrusted_certificate_is_refused_and_reported() {
 
 #[test]
 fn a_message_above_the_size_cap_is_stored_truncated_and_flagged() {
-    let mailbox = fresh_mailbox("huge");
+    let mailbox = unique("huge");
     let mut big = message(1, "huge");
     big.extend(std::iter::repeat_n(b"0123456789abcdef\r\n".as_slice(), 1000).flatten());
     create_with("test", &mailbox, &[big.clone(), message(2, "small")]);
@@ -342,7 +332,7 @@ fn a_message_above_the_size_cap_is_stored_truncated_and_flagged() {
 
 #[test]
 fn since_starts_a_first_fetch_at_a_date_and_backfills_later() {
-    let mailbox = fresh_mailbox("since");
+    let mailbox = unique("since");
     create_with("test", &mailbox, &[message(1, "since-old"), message(2, "since-old")]);
     let env = Env::new();
     env.write_config(&account("support", "test", "none", &[&mailbox], ""));
@@ -370,7 +360,7 @@ fn since_starts_a_first_fetch_at_a_date_and_backfills_later() {
 
 #[test]
 fn mark_seen_is_opt_in_and_unknown_accounts_are_config_errors() {
-    let mailbox = fresh_mailbox("seen");
+    let mailbox = unique("seen");
     create_with("test", &mailbox, &[message(1, "seen")]);
     let env = Env::new();
     env.write_config(&account("support", "test", "none", &[&mailbox], ""));
@@ -471,7 +461,7 @@ fn idle_emits_new_mail_within_seconds_and_stops_cleanly_on_sigterm() {
 fn a_backfill_of_many_messages_is_fetched_in_batches_in_uid_order() {
     // 1,100 messages written straight into a Maildir folder (APPEND one by one would be slow).
     use std::os::unix::fs::MetadataExt;
-    let mailbox = fresh_mailbox("many");
+    let mailbox = unique("many");
     let root = servers().maildir("test");
     let owner = std::fs::metadata(&root).unwrap();
     let dir = root.join(format!(".{mailbox}"));

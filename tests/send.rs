@@ -9,11 +9,10 @@ mod common;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::servers::servers;
-use common::{Env, jsonl, stderr};
+use common::{Env, jsonl, rt, stderr, unique};
 use mailroom::config::ImapConfig;
 use mailroom::ledger::drafts::{NewDraft, insert_draft};
 use mailroom::ledger::{DraftState, Ledger};
@@ -22,16 +21,7 @@ use mailroom::mail::parse::Headers;
 
 const PASSWORD_ENV: &str = "MR_SEND_TEST_PASSWORD";
 
-fn rt() -> tokio::runtime::Runtime {
-    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
-}
 
-/// A tag no other test of this binary uses.
-fn unique(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!("{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
-}
 
 struct Setup {
     env: Env,

@@ -32,11 +32,12 @@ pub use events::Event;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Connection settings. NORMAL sync in WAL mode survives a killed process (each commit is in
-/// the WAL); the cache holds an import's index pages (64 MiB, allocated only as used); reads of
-/// big rows go through a memory map; checkpoints come every 64 MiB of WAL rather than every
-/// 4 MiB, and the WAL is cut back to that size after one.
+/// the WAL); the cache holds an import's index pages (64 MiB, allocated only as used, so memory
+/// stays flat however big the ledger grows: no memory map, which would count the file's pages
+/// against the process); checkpoints come every 64 MiB of WAL rather than every 4 MiB, and the
+/// WAL is cut back to that size after one.
 const TUNING: &str = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
-     PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 4096; PRAGMA journal_size_limit = 67108864;";
+     PRAGMA wal_autocheckpoint = 4096; PRAGMA journal_size_limit = 67108864;";
 
 pub struct Ledger {
     pub(crate) conn: Connection,

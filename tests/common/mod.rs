@@ -127,3 +127,17 @@ pub fn jsonl(out: &[u8]) -> Vec<serde_json::Value> {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// A tokio runtime on this thread, with the TLS provider the IMAP and SMTP clients use.
+pub fn rt() -> tokio::runtime::Runtime {
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+/// A tag no other test of this binary (nor another binary's run) uses: mailbox names,
+/// Message-IDs and subjects on the shared servers.
+pub fn unique(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
