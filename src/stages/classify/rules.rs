@@ -49,6 +49,8 @@ pub struct Context {
     pub repeat_days: u32,
     /// The sender matches `[team] vip`.
     pub vip: bool,
+    /// For a reply in a known case: the case's category so far (see `cases::context`).
+    pub case_category: Option<String>,
 }
 
 /// The rules' verdict.
@@ -260,7 +262,7 @@ mod tests {
         let vip = Context { vip: true, ..Default::default() };
         let v = run("This is unacceptable!", "complaint", &vip);
         assert_eq!((v.priority, v.escalate), (1, true));
-        let repeat = Context { prior_contacts: 2, repeat_days: 7, vip: false };
+        let repeat = Context { prior_contacts: 2, repeat_days: 7, ..Default::default() };
         let v = run("Any news about my parcel?", "shipping", &repeat);
         assert_eq!((v.priority, v.escalate), (2, true));
         assert!(v.reasons.iter().any(|r| r.contains("2 earlier messages")));
