@@ -152,11 +152,33 @@ impl Engine {
     /// The embedded backend's decision, confidence gate applied.
     pub fn embedded_decision(&self, record: &Record, s: &mut Scratch) -> Decision {
         self.prepare(record, s);
-        self.decide(s)
+        self.decide(record, s)
     }
 
-    fn decide(&self, s: &mut Scratch) -> Decision {
+    /// `other` read from a long body loses to a subject that names a concrete topic on its
+    /// own (the model is confident on the subject alone and a lexicon cue there agrees): in a
+    /// long mail the subject's few words are drowned by everything else (a signature, a
+    /// threat to "review" the business, pasted instructions), but they say what it is about.
+    fn subject_topic(&self, record: &Record, s: &mut Scratch) -> Option<Guess> {
+        const SURE: f32 = 0.9;
+        s.feat.extract(&record.subject, "");
         let g = self.guess(s);
+        let cued = s.feat.tags.iter().any(|h| tag_points_to(h.tag, &g.category));
+        let topic = (g.category != OTHER && cued && g.confidence >= SURE as f64).then(|| Guess {
+            reason: format!("the subject alone says {} ({:.2}); {}", g.category, g.confidence, g.reason),
+            ..g
+        });
+        self.prepare(record, s);
+        topic
+    }
+
+    fn decide(&self, record: &Record, s: &mut Scratch) -> Decision {
+        let mut g = self.guess(s);
+        if g.category == OTHER {
+            if let Some(t) = self.subject_topic(record, s) {
+                g = Guess { reason: format!("{}; the body alone read as other ({:.2})", t.reason, g.confidence), ..t };
+            }
+        }
         let mut d = Decision {
             category: g.category,
             confidence: round3(g.confidence),
@@ -250,7 +272,7 @@ impl Engine {
     /// Embedded classification end to end.
     pub fn classify_embedded(&self, record: &Record, ctx: &Context, s: &mut Scratch) -> Triage {
         self.prepare(record, s);
-        let d = self.decide(s);
+        let d = self.decide(record, s);
         self.finish(record, d, ctx, s)
     }
 
@@ -436,6 +458,20 @@ mod tests {
         // No case: the model's own answer.
         let t = e.classify_embedded(&r, &Context::default(), &mut s);
         assert!(!t.reasons.iter().any(|x| x.contains("case")), "{:?}", t.reasons);
+    }
+
+    #[test]
+    fn a_clear_subject_outweighs_a_long_body_read_as_other() {
+        let body = "To whom it may concern, I have written to you before. I would like to speak to a manager \
+                    and I expect a phone call from a human today. Our board will review the partnership. \
+                    Kind regards, J. Doe, Head of Operations, Example Ltd, Unit 4, Sometown. "
+            .repeat(3);
+        let t = classify("Order 5521 still not delivered after three weeks", &body);
+        assert_eq!(t.category, "shipping", "{t:?}");
+        assert!(t.reasons[0].contains("the subject alone says shipping"), "{:?}", t.reasons);
+        // A subject without a topic of its own leaves the body's answer alone.
+        let t = classify("Hello", &body);
+        assert_eq!(t.category, "other", "{t:?}");
     }
 
     #[test]
