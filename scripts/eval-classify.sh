@@ -20,8 +20,11 @@ echo "== intents held-out split"
 echo
 echo "== sample inbox (examples/labels.jsonl, verdict = pass)"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-CFG=()
-if [ "${1:-}" = "--model" ]; then printf '[classify]\nmodel_path = "%s"\n' "$(realpath "$2")" > "$T/config.toml"; CFG=(--config "$T/config.toml"); fi
+# The labels assume the sample inbox's own config (its [team] vip list decides some priorities).
+cp examples/config.toml "$T/config.toml"
+sed -i "s#^knowledge_dir = .*#knowledge_dir = \"$(realpath examples/knowledge)\"#; s#^order_lookup_command = .*#order_lookup_command = \"$(realpath examples/order-lookup.sh)\"#" "$T/config.toml"
+if [ "${1:-}" = "--model" ]; then printf '\n[classify]\nmodel_path = "%s"\n' "$(realpath "$2")" >> "$T/config.toml"; fi
+CFG=(--config "$T/config.toml")
 "$BIN" -q --ledger "$T/ledger.sqlite" "${CFG[@]}" fetch --eml examples/inbox/*.eml > "$T/records.jsonl"
 "$BIN" -q --ledger "$T/ledger.sqlite" "${CFG[@]}" classify "$T/records.jsonl" > "$T/triaged.jsonl"
 python3 - "$T/triaged.jsonl" examples/labels.jsonl "$T/records.jsonl" <<'PY'
@@ -36,7 +39,7 @@ for line in open(triaged):
     # match records to label files by subject + sender (ids are content hashes)
     out[(r.get("subject", ""), (r.get("from") or {}).get("address", ""))] = r["triage"]
 import email, email.policy, os
-res = collections.Counter(); n = 0; wrong = []
+res = collections.Counter(); n = 0; wrong = []; wrong_p = []
 per = collections.defaultdict(lambda: [0, 0])
 for line in open(labels):
     lab = json.loads(line)
@@ -57,6 +60,8 @@ for line in open(labels):
         per[lab["category"]][0] += 1
     else:
         wrong.append(f'  {lab["file"]}: expected {lab["category"]}, got {t["category"]} ({t["confidence"]})')
+    if lab.get("priority") and t["priority"] != lab["priority"]:
+        wrong_p.append(f'  {lab["file"]}: expected {lab["priority"]}, got {t["priority"]}')
 print(f"{'category':<16} {'correct':>8} {'total':>6}")
 for c, (ok, tot) in sorted(per.items()):
     print(f"{c:<16} {ok:>8} {tot:>6}")
@@ -64,4 +69,6 @@ for k in ("category", "priority", "language"):
     print(f"{k} accuracy {res[k]/max(n,1):.3f} ({res[k]}/{n})")
 if wrong:
     print("misclassified:"); print("\n".join(wrong))
+if wrong_p:
+    print("wrong priority:"); print("\n".join(wrong_p))
 PY

@@ -152,11 +152,33 @@ impl Engine {
     /// The embedded backend's decision, confidence gate applied.
     pub fn embedded_decision(&self, record: &Record, s: &mut Scratch) -> Decision {
         self.prepare(record, s);
-        self.decide(s)
+        self.decide(record, s)
     }
 
-    fn decide(&self, s: &mut Scratch) -> Decision {
+    /// `other` read from a long body loses to a subject that names a concrete topic on its
+    /// own (the model is confident on the subject alone and a lexicon cue there agrees): in a
+    /// long mail the subject's few words are drowned by everything else (a signature, a
+    /// threat to "review" the business, pasted instructions), but they say what it is about.
+    fn subject_topic(&self, record: &Record, s: &mut Scratch) -> Option<Guess> {
+        const SURE: f32 = 0.9;
+        s.feat.extract(&record.subject, "");
         let g = self.guess(s);
+        let cued = s.feat.tags.iter().any(|h| tag_points_to(h.tag, &g.category));
+        let topic = (g.category != OTHER && cued && g.confidence >= SURE as f64).then(|| Guess {
+            reason: format!("the subject alone says {} ({:.2}); {}", g.category, g.confidence, g.reason),
+            ..g
+        });
+        self.prepare(record, s);
+        topic
+    }
+
+    fn decide(&self, record: &Record, s: &mut Scratch) -> Decision {
+        let mut g = self.guess(s);
+        if g.category == OTHER {
+            if let Some(t) = self.subject_topic(record, s) {
+                g = Guess { reason: format!("{}; the body alone read as other ({:.2})", t.reason, g.confidence), ..t };
+            }
+        }
         let mut d = Decision {
             category: g.category,
             confidence: round3(g.confidence),
@@ -193,7 +215,8 @@ impl Engine {
         self.finish(record, decision, ctx, s)
     }
 
-    fn finish(&self, record: &Record, decision: Decision, ctx: &Context, s: &mut Scratch) -> Triage {
+    fn finish(&self, record: &Record, mut decision: Decision, ctx: &Context, s: &mut Scratch) -> Triage {
+        self.keep_case_category(&mut decision, ctx, s);
         let subject = &record.subject;
         let body = record.best_text();
         let verdict = rules::judge(&s.feat.tags, &s.feat.norm, body, &decision.category, ctx);
@@ -228,10 +251,28 @@ impl Engine {
         }
     }
 
+    /// A reply in a known case is about what the case is about unless its own words say
+    /// otherwise: "here it is: #1234" or a thank-you carries no topic, and the model then
+    /// guesses from stray words (an e-mail address reads as `account`). So when no lexicon cue
+    /// in the subject or new text supports the backend's category, the case's category stands.
+    fn keep_case_category(&self, d: &mut Decision, ctx: &Context, s: &Scratch) {
+        let Some(case) = ctx.case_category.as_deref() else { return };
+        if case == d.category || !self.taxonomy.contains(case) || s.feat.tags.iter().any(|h| tag_points_to(h.tag, &d.category)) {
+            return;
+        }
+        d.reasons.push(format!(
+            "reply in a case about {case}: the new text has no cue for {}, so the case's category stands",
+            d.category
+        ));
+        d.category = case.to_string();
+        // The backend's doubt was about its own guess, not about the case.
+        d.review_required = false;
+    }
+
     /// Embedded classification end to end.
     pub fn classify_embedded(&self, record: &Record, ctx: &Context, s: &mut Scratch) -> Triage {
         self.prepare(record, s);
-        let d = self.decide(s);
+        let d = self.decide(record, s);
         self.finish(record, d, ctx, s)
     }
 
@@ -239,8 +280,15 @@ impl Engine {
     /// (`conn`: the ledger's connection or an open transaction).
     pub fn context(&self, record: &Record, conn: Option<&rusqlite::Connection>) -> Result<Context> {
         let sender = record.sender_address();
-        let mut ctx =
-            Context { prior_contacts: 0, repeat_days: self.settings.repeat_days, vip: rules::is_vip(sender, &self.settings.vip) };
+        let mut ctx = Context {
+            prior_contacts: 0,
+            repeat_days: self.settings.repeat_days,
+            vip: rules::is_vip(sender, &self.settings.vip),
+            case_category: None,
+        };
+        if let (Some(conn), true) = (conn, is_reply(record)) {
+            ctx.case_category = crate::stages::cases::context(conn, &record.id)?.category;
+        }
         if let (Some(conn), false) = (conn, sender.is_empty() || self.settings.repeat_days == 0) {
             let until = record
                 .date
@@ -254,6 +302,11 @@ impl Engine {
         }
         Ok(ctx)
     }
+}
+
+/// A reply or follow-up in a thread (headers, or a reply prefix on the subject).
+fn is_reply(record: &Record) -> bool {
+    record.in_reply_to.is_some() || !record.references.is_empty() || text::strip_reply_prefix(&record.subject).len() < record.subject.trim_start().len()
 }
 
 /// Entities from the subject and the start of the body (where customers put them; bounded
@@ -386,6 +439,49 @@ mod tests {
         let t = classify("", "qwxz vbnm plkj");
         assert_eq!(t.category, "other");
         assert!(t.review_required || t.confidence >= 0.45);
+    }
+
+    #[test]
+    fn a_reply_without_a_topic_of_its_own_keeps_the_case_category() {
+        let e = engine();
+        let mut s = Scratch::default();
+        let mut r = rec("Re: a question", "Sorry, here it is: 77123. It was in my spam folder, that is why I missed your email.");
+        r.in_reply_to = Some("<ours@shop.example>".into());
+        let in_case = Context { case_category: Some("shipping".into()), ..Default::default() };
+        let t = e.classify_embedded(&r, &in_case, &mut s);
+        assert_eq!(t.category, "shipping", "{t:?}");
+        assert!(t.reasons.iter().any(|x| x.contains("case")), "{:?}", t.reasons);
+        // New words about something else win over the case.
+        let r2 = rec("Re: a question", "Actually, please just refund me instead, I no longer want it.");
+        let t = e.classify_embedded(&r2, &in_case, &mut s);
+        assert_eq!(t.category, "refund", "{t:?}");
+        // No case: the model's own answer.
+        let t = e.classify_embedded(&r, &Context::default(), &mut s);
+        assert!(!t.reasons.iter().any(|x| x.contains("case")), "{:?}", t.reasons);
+    }
+
+    #[test]
+    fn a_clear_subject_outweighs_a_long_body_read_as_other() {
+        let body = "To whom it may concern, I have written to you before. I would like to speak to a manager \
+                    and I expect a phone call from a human today. Our board will review the partnership. \
+                    Kind regards, J. Doe, Head of Operations, Example Ltd, Unit 4, Sometown. "
+            .repeat(3);
+        let t = classify("Order 5521 still not delivered after three weeks", &body);
+        assert_eq!(t.category, "shipping", "{t:?}");
+        assert!(t.reasons[0].contains("the subject alone says shipping"), "{:?}", t.reasons);
+        // A subject without a topic of its own leaves the body's answer alone.
+        let t = classify("Hello", &body);
+        assert_eq!(t.category, "other", "{t:?}");
+    }
+
+    #[test]
+    fn replies_are_recognized_by_headers_or_subject_prefix() {
+        let mut r = rec("AW: Lieferung", "");
+        assert!(is_reply(&r));
+        r.subject = "Lieferung".into();
+        assert!(!is_reply(&r));
+        r.references = vec!["<a@b>".into()];
+        assert!(is_reply(&r));
     }
 
     #[test]

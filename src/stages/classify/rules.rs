@@ -49,6 +49,8 @@ pub struct Context {
     pub repeat_days: u32,
     /// The sender matches `[team] vip`.
     pub vip: bool,
+    /// For a reply in a known case: the case's category so far (see `cases::context`).
+    pub case_category: Option<String>,
 }
 
 /// The rules' verdict.
@@ -125,8 +127,13 @@ pub fn judge(hits: &[Hit], norm: &str, raw: &str, category: &str, ctx: &Context)
     }
     if ctx.vip {
         escalate = true;
+        // A VIP chasing an unanswered problem is as urgent as an angry one: the relationship is
+        // what is at risk.
+        let chasing = (has(hits, Tag::Repeat) || ctx.prior_contacts > 0) && sentiment != Sentiment::Positive;
         if sentiment == Sentiment::Angry {
             priority = p1("escalate: VIP sender and angry".into(), &mut reasons);
+        } else if chasing {
+            priority = p1("escalate: VIP sender chasing an unanswered request".into(), &mut reasons);
         } else {
             priority = priority.min(2);
             reasons.push("escalate: VIP sender".into());
@@ -260,7 +267,11 @@ mod tests {
         let vip = Context { vip: true, ..Default::default() };
         let v = run("This is unacceptable!", "complaint", &vip);
         assert_eq!((v.priority, v.escalate), (1, true));
-        let repeat = Context { prior_contacts: 2, repeat_days: 7, vip: false };
+        let v = run("Our shipment is late and we had no reply to two emails.", "shipping", &vip);
+        assert_eq!((v.priority, v.escalate), (1, true), "{v:?}");
+        let v = run("Could you send me your spring catalogue?", "product", &vip);
+        assert_eq!((v.priority, v.escalate), (2, true), "{v:?}");
+        let repeat = Context { prior_contacts: 2, repeat_days: 7, ..Default::default() };
         let v = run("Any news about my parcel?", "shipping", &repeat);
         assert_eq!((v.priority, v.escalate), (2, true));
         assert!(v.reasons.iter().any(|r| r.contains("2 earlier messages")));

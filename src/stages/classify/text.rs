@@ -92,7 +92,10 @@ pub fn strip_reply_prefix(subject: &str) -> &str {
     let mut s = subject.trim_start();
     loop {
         let lower: String = s.chars().take(5).flat_map(char::to_lowercase).collect();
-        let cut = ["re:", "fw:", "aw:", "wg:", "tr:", "sv:", "fwd:", "rv:", "回复:", "回复：", "转发:"]
+        let cut = [
+            "re:", "fw:", "aw:", "wg:", "tr:", "sv:", "fwd:", "rv:", "antw:", "res:", "r:", "enc:", "odp:", "vs:", "回复:",
+            "回复：", "回覆:", "回覆：", "答复:", "答复：", "转发:", "转发：",
+        ]
             .iter()
             .find(|p| lower.starts_with(*p))
             .map(|p| p.len());
@@ -252,6 +255,9 @@ mod tests {
         assert_eq!(strip_reply_prefix("Re: AW: Fwd: where is my order"), "where is my order");
         assert_eq!(strip_reply_prefix("回复：退款"), "退款");
         assert_eq!(strip_reply_prefix("Return label"), "Return label");
+        // Dutch, Portuguese, Italian and traditional-Chinese clients' prefixes too.
+        assert_eq!(strip_reply_prefix("Antw: RES: R: 回覆：Lieferung"), "Lieferung");
+        assert_eq!(strip_reply_prefix("Rückgabe"), "Rückgabe");
     }
 
     #[test]
