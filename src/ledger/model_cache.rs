@@ -73,11 +73,19 @@ impl Ledger {
     }
 
     /// Claims the call for `key` for this process. Returns false when another live process
-    /// claimed it first: wait for its answer (`claimed`) rather than paying for the same call.
+    /// claimed it first, or answered it since this one looked in the cache: wait for its
+    /// answer (`claimed`) rather than paying for the same call.
     pub fn claim_model_call(&mut self, key: &str) -> Result<bool> {
         let me = std::process::id().to_string();
         let claim = claim_key(key);
         self.write(|tx| {
+            // Looked at in the same write transaction as the claim: between a miss in the
+            // cache and this claim, another run may have answered and dropped its claim.
+            let answered: bool =
+                tx.query_row("SELECT EXISTS(SELECT 1 FROM model_cache WHERE key = ?1)", [key], |r| r.get(0))?;
+            if answered {
+                return Ok(false);
+            }
             let holder: Option<(String, String)> = tx
                 .query_row("SELECT value, updated_at FROM kv WHERE key = ?1", [&claim], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
@@ -131,6 +139,8 @@ mod tests {
         ledger.cache_answer("j", "m", "{}").unwrap();
         assert_eq!(claimed(ledger.conn(), "j").unwrap(), Claimed::Answered("{}".into()));
         assert_eq!(ledger.kv_get("model-claim:j").unwrap(), None, "an answer ends the claim");
+        // A run that missed the cache just before that answer came must not claim (and pay) again.
+        assert!(!ledger.claim_model_call("j").unwrap(), "answered since the look in the cache");
         // A killed process's claim is taken over.
         ledger.kv_set("model-claim:x", "2147483646").unwrap();
         assert_eq!(claimed(ledger.conn(), "x").unwrap(), Claimed::Abandoned);
