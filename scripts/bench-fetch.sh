@@ -69,6 +69,8 @@ run() { # label, command...
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $count messages, $mb MB in Maildir"
 printf '| run | records out | seconds | messages/s | MB/s | peak RSS MB |\n|---|---|---|---|---|---|\n'
 ledger="$work/ledger.sqlite"
+# A kept BENCH_DIR must not turn the first, full fetch into an incremental one.
+rm -rf "$ledger" "$ledger"-wal "$ledger"-shm "$work/mbsync"
 run "mailroom fetch (first, full)" "$MAILROOM_BIN" --quiet --config "$work/config.toml" --ledger "$ledger" fetch
 run "mailroom fetch (again, nothing new)" "$MAILROOM_BIN" --quiet --config "$work/config.toml" --ledger "$ledger" fetch
 

@@ -140,7 +140,10 @@ pub fn message_exists(conn: &Connection, id: &str) -> Result<bool> {
     Ok(stmt.query_row([id], |r| r.get(0))?)
 }
 
-/// Messages from `sender` dated in `[since, until)` (up to 100), other than `except` and outside the thread
+/// `count_from_sender` stops counting here.
+pub const SENDER_COUNT_CAP: u32 = 100;
+
+/// Messages from `sender` dated in `[since, until)` (up to SENDER_COUNT_CAP), other than `except` and outside the thread
 /// `thread` (a reply in an ongoing conversation is not a new contact). Any connection or
 /// transaction.
 pub fn count_from_sender(
@@ -152,12 +155,12 @@ pub fn count_from_sender(
     thread: Option<&str>,
 ) -> Result<u32> {
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    // Counted up to 100: a sender with thousands of messages in the window
+    // Counted up to the cap: a sender with thousands of messages in the window
     // (a notification address) would otherwise cost a walk over all of them per message.
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE from_addr = ?1 AND date_utc >= ?2 AND date_utc < ?3 \
-         AND id != ?4 AND (?5 IS NULL OR thread_id IS NULL OR thread_id != ?5) LIMIT 100)",
-    )?;
+         AND id != ?4 AND (?5 IS NULL OR thread_id IS NULL OR thread_id != ?5) LIMIT {SENDER_COUNT_CAP})"
+    ))?;
     let n: i64 = stmt.query_row(params![sender.to_lowercase(), fmt(since), fmt(until), except, thread], |r| r.get(0))?;
     Ok(n as u32)
 }

@@ -405,8 +405,40 @@ pub fn context(conn: &Connection, message: &str) -> Result<CaseContext> {
             ctx.category = Some(c);
         }
     }
-    // The answer to our request for information: drafted as what we asked about.
-    let asked: Option<Option<String>> = conn
+    if let Some(category) = asked_about(conn, &case, message)? {
+        ctx.answers_request = true;
+        ctx.category = category.or(ctx.category);
+    }
+    ctx.case = Some(case);
+    ctx.entities = found;
+    ctx.attachments = attachments;
+    Ok(ctx)
+}
+
+/// The category `context` would give, without reading the case's messages (classify needs
+/// only this, for every reply: a case of many messages made the whole context its main cost).
+pub fn category_before(conn: &Connection, message: &str) -> Result<Option<String>> {
+    let Some(case) = case_of_message(conn, message)? else { return Ok(None) };
+    let latest: Option<String> = conn
+        .prepare_cached(
+            "SELECT s.summary FROM case_messages cm JOIN messages m ON m.id = cm.message \
+             JOIN stage_results s ON s.message = m.id AND s.stage = 'triage' \
+             AND s.version = (SELECT MAX(version) FROM stage_results x WHERE x.message = m.id AND x.stage = 'triage') \
+             WHERE cm.case_id = ?1 AND cm.role = 'customer' AND cm.message <> ?2 AND s.summary <> 'other' \
+             AND m.arrived_at <= (SELECT arrived_at FROM messages WHERE id = ?2) ORDER BY m.arrived_at DESC LIMIT 1",
+        )?
+        .query_row(params![case, message], |r| r.get(0))
+        .optional()?;
+    Ok(match asked_about(conn, &case, message)? {
+        Some(category) => category.or(latest),
+        None => latest,
+    })
+}
+
+/// When `message` answers our request for information: the category of what we asked about
+/// (our latest sent reply of the case; `Some(None)` when it had none).
+fn asked_about(conn: &Connection, case: &str, message: &str) -> Result<Option<Option<String>>> {
+    Ok(conn
         .prepare_cached(
             "SELECT (SELECT d.category FROM case_messages cm JOIN drafts d ON d.message = cm.message \
                      WHERE cm.case_id = ?2 AND d.state = 'sent' ORDER BY d.sent_at DESC LIMIT 1) \
@@ -415,13 +447,5 @@ pub fn context(conn: &Connection, message: &str) -> Result<CaseContext> {
              AND json_extract(detail_json, '$.cause') = 'customer' LIMIT 1",
         )?
         .query_row(params![message, case], |r| r.get(0))
-        .optional()?;
-    if let Some(category) = asked {
-        ctx.answers_request = true;
-        ctx.category = category.or(ctx.category);
-    }
-    ctx.case = Some(case);
-    ctx.entities = found;
-    ctx.attachments = attachments;
-    Ok(ctx)
+        .optional()?)
 }

@@ -287,7 +287,7 @@ impl Engine {
             case_category: None,
         };
         if let (Some(conn), true) = (conn, is_reply(record)) {
-            ctx.case_category = crate::stages::cases::context(conn, &record.id)?.category;
+            ctx.case_category = crate::stages::cases::category_before(conn, &record.id)?;
         }
         if let (Some(conn), false) = (conn, sender.is_empty() || self.settings.repeat_days == 0) {
             let until = record

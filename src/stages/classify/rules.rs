@@ -156,9 +156,11 @@ pub fn judge(hits: &[Hit], norm: &str, raw: &str, category: &str, ctx: &Context)
     if ctx.prior_contacts > 0 {
         escalate = true;
         priority = priority.min(2);
+        let cap = crate::ledger::messages::SENDER_COUNT_CAP;
         reasons.push(format!(
-            "escalate: repeated contact ({} earlier message{} from this sender within {} days)",
+            "escalate: repeated contact ({}{} earlier message{} from this sender within {} days)",
             ctx.prior_contacts,
+            if ctx.prior_contacts >= cap { " or more" } else { "" },
             if ctx.prior_contacts == 1 { "" } else { "s" },
             ctx.repeat_days
         ));
