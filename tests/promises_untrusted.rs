@@ -212,7 +212,7 @@ fn a_model_that_obeys_an_injection_cannot_put_its_words_in_a_reply() {
         "sources": [], "knows": true, "language_line": null,
     })
     .to_string();
-    let (url, seen) = promisekit::chat_server(&obeying);
+    let (url, seen) = common::chat_server(vec![obeying]);
     let env = Env::new();
     permissive_config(
         &env,

@@ -141,3 +141,53 @@ pub fn unique(tag: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     format!("{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
+
+/// Reads one HTTP/1.1 request from `reader` and returns its body (by Content-Length), or None
+/// when the connection ended before the whole body came.
+pub fn read_request_body(reader: &mut impl std::io::BufRead) -> Option<Vec<u8>> {
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+/// A chat-completions endpoint on loopback speaking the OpenAI wire format: request N gets
+/// `answers[N]` as the assistant's content (the last one repeats), a model that says whatever
+/// a test needs. Returns its base URL (`…/v1`) and the request bodies it received.
+pub fn chat_server(answers: Vec<String>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+            let Some(body) = read_request_body(&mut reader) else { continue };
+            log.lock().expect("log").push(String::from_utf8_lossy(&body).into_owned());
+            let content = answers.get(i).or(answers.last()).expect("an answer");
+            let reply = serde_json::json!({
+                "id": "chatcmpl-test", "object": "chat.completion", "created": 1_763_700_000, "model": "test-model",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 40, "total_tokens": 140}
+            })
+            .to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    (url, seen)
+}
