@@ -223,6 +223,17 @@ impl RecordWriter {
         Ok(())
     }
 
+    /// Writes a record already serialized (by `serde_json`, so one line) as a line of its own.
+    pub fn write_json(&mut self, json: &str) -> io::Result<()> {
+        self.out.write_all(json.as_bytes())?;
+        self.out.write_all(b"\n")?;
+        self.written += 1;
+        if self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
     /// Writes any JSON value as one line (decisions, send attempts, status objects).
     pub fn write_value<T: serde::Serialize>(&mut self, value: &T) -> io::Result<()> {
         serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;

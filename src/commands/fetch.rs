@@ -11,7 +11,7 @@ use crate::jsonl::RecordWriter;
 use crate::mail::import::{MaildirReader, MboxReader, RawMessage, ReadError, read_file};
 use crate::mail::parse::DEFAULT_MAX_PARSE_BYTES;
 use crate::stages::fetch::{FetchOptions, Notice, Problem, Target, spawn_watchers, sync_once, targets};
-use crate::stages::ingest::{Ingestor, Origin, parse_in_order};
+use crate::stages::ingest::{Fresh, Ingestor, Origin, parse_in_order};
 use crate::stages::progress::{Reporter, Unit};
 
 const EXAMPLES: &str = "\
@@ -285,7 +285,7 @@ fn import_files(args: &FetchArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let sources = FileSources { mbox: &args.mbox, maildir: &args.maildir, eml: &args.eml };
     let mut writer = RecordWriter::stdout(false);
     let mut write_error = None;
-    import_files_with(ctx, &sources, args.max_parse_bytes, &mut |record| match writer.write(&record) {
+    import_files_with(ctx, &sources, args.max_parse_bytes, &mut |fresh| match writer.write_json(&fresh.json) {
         Ok(()) => true,
         Err(e) => {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -310,7 +310,7 @@ pub fn import_files_with(
     ctx: &mut Ctx,
     files: &FileSources<'_>,
     max_parse_bytes: usize,
-    emit: &mut dyn FnMut(crate::record::Record) -> bool,
+    emit: &mut dyn FnMut(Fresh) -> bool,
 ) -> Result<()> {
     let mut sources: Vec<Source> = Vec::new();
     sources.extend(files.mbox.iter().cloned().map(Source::Mbox));
@@ -417,8 +417,8 @@ pub fn import_files_with(
 /// Writes the records of a committed batch and flushes them, so a process killed later cannot
 /// take records it already stored with it in its stdout buffer; returns true when the reader
 /// closed the pipe.
-fn emit(writer: &mut RecordWriter, records: Vec<crate::record::Record>) -> Result<bool> {
-    let written = records.iter().try_for_each(|r| writer.write(r)).and_then(|()| writer.flush());
+fn emit(writer: &mut RecordWriter, records: Vec<Fresh>) -> Result<bool> {
+    let written = records.iter().try_for_each(|r| writer.write_json(&r.json)).and_then(|()| writer.flush());
     match written {
         Ok(()) => Ok(false),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
@@ -427,7 +427,7 @@ fn emit(writer: &mut RecordWriter, records: Vec<crate::record::Record>) -> Resul
 }
 
 /// Hands records over; returns true when the receiver wants no more.
-fn hand_over(emit: &mut dyn FnMut(crate::record::Record) -> bool, records: Vec<crate::record::Record>) -> bool {
+fn hand_over(emit: &mut dyn FnMut(Fresh) -> bool, records: Vec<Fresh>) -> bool {
     records.into_iter().any(|r| !emit(r))
 }
 

@@ -24,6 +24,12 @@ pub enum Stored {
 
 /// Stores a message once. Call inside a write transaction.
 pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, run_id: Option<i64>) -> Result<Stored> {
+    insert_message_json(conn, m, &serde_json::to_string(m.record)?, run_id)
+}
+
+/// `insert_message` with the record already serialized (an import does that on its parsing
+/// threads, once for the ledger and stdout both).
+pub fn insert_message_json(conn: &Connection, m: &NewMessage<'_>, record_json: &str, run_id: Option<i64>) -> Result<Stored> {
     // The same message in other bytes (CRLF vs LF) keeps its first source; storing the second
     // would leave a raw source nothing refers to.
     let known: bool = conn
@@ -53,7 +59,7 @@ pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, run_id: Option<i64>
             r.subject,
             r.thread,
             r.flags.join(","),
-            serde_json::to_string(r)?,
+            record_json,
             now(),
             run_id,
         ])?;

@@ -46,6 +46,17 @@ pub fn message_key(raw: &[u8]) -> String {
 pub struct Parsed {
     pub record: Record,
     pub raw_sha256: String,
+    /// The record as one JSON line, once `seal` made it (after the last change to the record).
+    pub json: Option<String>,
+}
+
+impl Parsed {
+    /// Serializes the finished record; a parsing thread calls this so the ledger writer need not.
+    pub fn seal(mut self) -> Parsed {
+        // A Record always serializes (string keys, no non-finite floats); None leaves it to the writer.
+        self.json = serde_json::to_string(&self.record).ok();
+        self
+    }
 }
 
 /// Parses `raw` into a record for `account`/`mailbox`.
@@ -70,7 +81,7 @@ pub fn parse_message(raw: &[u8], account: &str, mailbox: &str, max_bytes: usize)
     if record.text.contains('\u{FFFD}') || record.subject.contains('\u{FFFD}') {
         record.flags.push("charset_lossy".into());
     }
-    Parsed { record, raw_sha256: sha256_hex(raw) }
+    Parsed { record, raw_sha256: sha256_hex(raw), json: None }
 }
 
 fn fill_from_message(record: &mut Record, msg: &Message<'_>) {

@@ -37,9 +37,8 @@ use crate::ledger::sync::{SyncState, set_sync_state};
 use crate::ledger::{Event, Ledger, events};
 use crate::mail::imap::{Connection, FetchedMessage, IdleEnd, ImapError, ImapSession, uid_set};
 use crate::mail::parse::{Parsed, message_key, parse_message};
-use crate::record::Record;
 use crate::stages::cases::Rules as CaseRules;
-use crate::stages::ingest::{Ingestor, Origin, ServerId};
+use crate::stages::ingest::{Fresh, Ingestor, Origin, ServerId};
 use crate::stages::progress::{Reporter, Silent, Unit};
 
 /// Messages larger than this are fetched only up to this size (per account: `max_message_bytes`).
@@ -133,7 +132,7 @@ impl Default for FetchOptions {
 #[derive(Debug)]
 pub enum Notice {
     /// Records stored for the first time, already committed to the ledger, in UID order.
-    Records(Vec<Record>),
+    Records(Vec<Fresh>),
     /// A failure of one account or mailbox; the others go on.
     Problem(Problem),
     /// Worth a line for a human: a resync, a reconnect.
@@ -576,28 +575,33 @@ where
         ingestor: Ingestor::new(origin).with_case_rules(opts.case_rules.clone()),
         emit: !is_sent,
         report,
+        progress_done: 0,
     };
-    // A pipeline one batch deep: batch N+1 is fetched while N is parsed on a blocking thread,
-    // and N is stored while N+1 is parsed.
+    // A pipeline one batch deep: batch N+1 is fetched while N is parsed on a blocking thread
+    // and then stored on a thread of its own, so the server is never left waiting on the ledger.
     let mut pending: Option<InFlight> = None;
     let fetching: Result<(), SyncError> = async {
         for chunk in wanted.chunks(SIZE_CHUNK) {
             let sizes = session.fetch_sizes(&uid_set(chunk)).await?;
             for batch in plan_batches(chunk, &sizes, cap) {
                 let started = Instant::now();
-                let fetched = match &batch {
-                    Batch::Whole(uids) => session.fetch_range(&uid_set(uids), None).await?,
-                    Batch::Head(uid) => session.fetch_range(&uid.to_string(), Some(cap)).await?,
+                let fetch = async {
+                    match &batch {
+                        Batch::Whole(uids) => session.fetch_range(&uid_set(uids), None).await,
+                        Batch::Head(uid) => session.fetch_range(&uid.to_string(), Some(cap)).await,
+                    }
                 };
-                let next = InFlight::start(batch, fetched, ms(started), account, mailbox, uidvalidity, opts.max_parse_bytes);
-                if let Some(prev) = pending.replace(next)
-                    && let Err(e) = store.finish(prev, session, progress, on).await
-                {
-                    // Never store a later batch after an earlier one failed: its UIDs
-                    // would move the sync state past the failed ones.
-                    pending = None;
-                    return Err(e);
-                }
+                let fetched = match pending.take() {
+                    Some(prev) => {
+                        let (stored, fetched) = alongside(|| store.store(prev), fetch).await;
+                        // Never store a later batch after an earlier one failed: its UIDs
+                        // would move the sync state past the failed ones.
+                        store.deliver(stored?, session, progress, on).await?;
+                        fetched?
+                    }
+                    None => fetch.await?,
+                };
+                pending = Some(InFlight::start(batch, fetched, ms(started), account, mailbox, uidvalidity, opts.max_parse_bytes));
             }
         }
         Ok(())
@@ -605,7 +609,8 @@ where
     .await;
     // What was fetched before a failure is still stored.
     if let Some(prev) = pending.take() {
-        store.finish(prev, session, progress, on).await?;
+        let stored = store.store(prev)?;
+        store.deliver(stored, session, progress, on).await?;
     }
     fetching?;
     // Remember UIDVALIDITY (and a --since start) even when there was nothing to fetch.
@@ -622,7 +627,8 @@ struct InFlight {
     fetch_ms: i64,
     got: Vec<u32>,
     bytes: u64,
-    parsing: tokio::task::JoinHandle<Vec<(Parsed, Vec<u8>, u32)>>,
+    /// The parsed batch, sent by the blocking thread that parses it.
+    parsing: std::sync::mpsc::Receiver<std::thread::Result<Vec<(Parsed, Vec<u8>, u32)>>>,
 }
 
 impl InFlight {
@@ -637,7 +643,11 @@ impl InFlight {
     ) -> InFlight {
         let got = fetched.iter().map(|m| m.uid).collect();
         let bytes = fetched.iter().map(|m| m.raw.len() as u64).sum();
-        let parsing = tokio::task::spawn_blocking(parse_batch(fetched, account, mailbox, uidvalidity, max_parse_bytes));
+        let parse = parse_batch(fetched, account, mailbox, uidvalidity, max_parse_bytes);
+        let (done, parsing) = std::sync::mpsc::sync_channel(1);
+        tokio::task::spawn_blocking(move || {
+            let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)));
+        });
         InFlight { batch, fetch_ms, got, bytes, parsing }
     }
 }
@@ -657,24 +667,25 @@ struct BatchStore<'a> {
     /// Hand records on (not for the Sent folder: the team's own mail is no work for the chain).
     emit: bool,
     report: &'a mut FetchReport,
+    /// Messages stored since progress was last told.
+    progress_done: u64,
+}
+
+/// A batch in the ledger, waiting to be handed on.
+struct StoredBatch {
+    records: Vec<Fresh>,
+    got: Vec<u32>,
 }
 
 impl BatchStore<'_> {
-    /// Waits for the batch's parse, stores it, hands out its new records, marks it seen if asked.
-    async fn finish<R, F>(
-        &mut self,
-        f: InFlight,
-        session: &mut ImapSession,
-        progress: &R,
-        on: &mut F,
-    ) -> Result<(), SyncError>
-    where
-        R: Reporter + ?Sized,
-        F: FnMut(Notice) -> bool,
-    {
-        let parsed = match f.parsing.await {
-            Ok(v) => v,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+    /// Waits for the batch's parse and stores it with the sync state, in one transaction.
+    /// Blocking: runs on a thread of its own while the next batch downloads (`alongside`).
+    fn store(&mut self, f: InFlight) -> Result<StoredBatch, SyncError> {
+        let parsed = match f.parsing.recv() {
+            Ok(Ok(v)) => v,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // The runtime is shutting down and dropped the parse unrun.
+            Err(_) => return Err(SyncError::Ledger(anyhow::anyhow!("fetched messages were not parsed: shutting down"))),
         };
         let (account, mailbox, uidvalidity) = (self.target.account.as_str(), self.mailbox, self.uidvalidity);
         let requested = f.batch.uids();
@@ -711,15 +722,50 @@ impl BatchStore<'_> {
         self.report.new += records.len() as u64;
         self.report.known += count - records.len() as u64;
         self.report.bytes += f.bytes;
-        progress.inc(requested.len() as u64);
-        if self.emit && !records.is_empty() && !on(Notice::Records(records)) {
+        self.progress_done += requested.len() as u64;
+        Ok(StoredBatch { records, got: f.got })
+    }
+
+    /// Hands out a stored batch's new records and marks its messages seen if asked.
+    async fn deliver<R, F>(
+        &mut self,
+        stored: StoredBatch,
+        session: &mut ImapSession,
+        progress: &R,
+        on: &mut F,
+    ) -> Result<(), SyncError>
+    where
+        R: Reporter + ?Sized,
+        F: FnMut(Notice) -> bool,
+    {
+        progress.inc(std::mem::take(&mut self.progress_done));
+        if self.emit && !stored.records.is_empty() && !on(Notice::Records(stored.records)) {
             return Err(SyncError::Closed);
         }
-        if self.opts.mark_seen && !f.got.is_empty() {
-            session.mark_seen(&uid_set(&f.got)).await?;
+        if self.opts.mark_seen && !stored.got.is_empty() {
+            session.mark_seen(&uid_set(&stored.got)).await?;
         }
         Ok(())
     }
+}
+
+/// Runs the blocking `work` on a thread of its own while `fetch` makes progress here; on a
+/// single-threaded runtime (which cannot lend its thread) one after the other.
+async fn alongside<A: Send, B>(work: impl FnOnce() -> A + Send, fetch: impl Future<Output = B>) -> (A, B) {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let handle = Handle::current();
+    if handle.runtime_flavor() != RuntimeFlavor::MultiThread {
+        let a = work();
+        return (a, fetch.await);
+    }
+    tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let worker = scope.spawn(work);
+            let b = handle.block_on(fetch);
+            let a = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (a, b)
+        })
+    })
 }
 
 /// One UID FETCH: several whole messages, or the head of one huge message.
@@ -789,7 +835,7 @@ fn parse_batch(
                         }
                     }
                 }
-                (p, m.raw, m.uid)
+                (p.seal(), m.raw, m.uid)
             })
             .collect()
     }
