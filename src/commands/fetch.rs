@@ -363,7 +363,7 @@ pub fn import_files_with(
         };
         let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let parsed = parse_in_order(raw_messages, &origin, workers);
-        let ledger = ctx.ledger()?;
+        let mut ledger = ctx.ledger()?.checkpoint_in_background()?;
         let mut ingestor = Ingestor::new(origin).with_case_rules(case_rules.clone());
         let mut closed = false;
         let mut errors: Vec<String> = Vec::new();
@@ -372,7 +372,7 @@ pub fn import_files_with(
             match item {
                 Ok((parsed, raw)) => {
                     if ingestor.add_parsed(parsed, raw, None) {
-                        closed = hand_over(emit, ingestor.flush(ledger)?);
+                        closed = hand_over(emit, ingestor.flush(&mut ledger)?);
                         if closed {
                             break;
                         }
@@ -382,8 +382,9 @@ pub fn import_files_with(
             }
         }
         if !closed && !ingestor.is_empty() {
-            closed = hand_over(emit, ingestor.flush(ledger)?);
+            closed = hand_over(emit, ingestor.flush(&mut ledger)?);
         }
+        drop(ledger);
         progress.finish();
         totals.seen += ingestor.counts.seen;
         totals.new += ingestor.counts.new;

@@ -4,6 +4,7 @@
 //! change runs in a `BEGIN IMMEDIATE` transaction so two writers serialize instead of failing.
 //! Submodules own one table family each.
 
+pub mod checkpoint;
 pub mod drafts;
 pub mod events;
 pub mod integrity;
@@ -37,7 +38,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 /// against the process); checkpoints come every 64 MiB of WAL rather than every 4 MiB, and the
 /// WAL is cut back to that size after one.
 const TUNING: &str = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
-     PRAGMA wal_autocheckpoint = 4096; PRAGMA journal_size_limit = 67108864;";
+     PRAGMA journal_size_limit = 67108864;";
+/// Checkpoint after this many WAL pages (16 KiB each).
+const AUTOCHECKPOINT_PAGES: u32 = 4096;
 
 pub struct Ledger {
     pub(crate) conn: Connection,
@@ -77,6 +80,7 @@ impl Ledger {
             tracing::warn!("ledger journal mode is {mode}, not WAL");
         }
         conn.execute_batch(TUNING)?;
+        conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}"))?;
         // Plans never depend on bound values (the ledger keeps no statistics), so a statement
         // need not be prepared again each time one changes (SQLite's default since 3.47 for
         // some queries cost an import 5 % of its time).

@@ -47,6 +47,8 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 50 * 1024 * 1024;
 const BATCH_MESSAGES: usize = 500;
 /// ...or this many bytes.
 const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+/// Fetches of this many messages or more checkpoint the ledger on a thread of their own.
+const BACKGROUND_CHECKPOINT_FROM: usize = 2000;
 /// UIDs sized per `UID FETCH (RFC822.SIZE)`.
 const SIZE_CHUNK: usize = 5000;
 /// How long a watcher may take to log out after a stop before it is cut off.
@@ -562,6 +564,14 @@ where
         mailbox: mailbox.to_string(),
         max_parse_bytes: opts.max_parse_bytes,
         run_id: opts.run_id,
+    };
+    // A backfill writes enough to make checkpoints worth a thread of their own.
+    let mut background;
+    let ledger = if wanted.len() >= BACKGROUND_CHECKPOINT_FROM {
+        background = ledger.checkpoint_in_background()?;
+        &mut *background
+    } else {
+        ledger
     };
     let mut store = BatchStore {
         ledger,
