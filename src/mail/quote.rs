@@ -166,8 +166,10 @@ fn is_reply_header(lines: &[&str], i: usize) -> bool {
     }
     // "On Mon, 3 Nov 2026 at 10:00, Jane Doe <\njane@example.com> wrote:" wraps over two lines.
     if let Some(next) = lines.get(i + 1) {
-        let l = line.trim_start().to_lowercase();
-        if (l.starts_with("on ") || l.starts_with("am ") || l.starts_with("le ") || l.starts_with("el "))
+        let opens = line.trim_start().as_bytes().get(..3).is_some_and(|p| {
+            [b"on ", b"am ", b"le ", b"el "].iter().any(|w| p.eq_ignore_ascii_case(*w))
+        });
+        if opens
             && line.len() < 200
             && may_be_reply_header(next)
             && REPLY_HEADER.is_match(&format!("{} {}", line.trim_end(), next.trim()))
@@ -175,7 +177,8 @@ fn is_reply_header(lines: &[&str], i: usize) -> bool {
             return true;
         }
     }
-    if OUTLOOK_FROM.is_match(line) {
+    // Most lines have no colon: no need to ask the regex.
+    if (line.contains(':') || line.contains('：')) && OUTLOOK_FROM.is_match(line) {
         let following = lines[i + 1..].iter().take(4).filter(|l| OUTLOOK_NEXT.is_match(l)).count();
         return following >= 2;
     }

@@ -637,8 +637,8 @@ struct InFlight {
     fetch_ms: i64,
     got: Vec<u32>,
     bytes: u64,
-    /// The parsed batch, sent by the blocking thread that parses it.
-    parsing: std::sync::mpsc::Receiver<std::thread::Result<Vec<(Parsed, Vec<u8>, u32)>>>,
+    /// The parsed batch in parts, each sent by the blocking thread that parses it.
+    parsing: Vec<std::sync::mpsc::Receiver<std::thread::Result<Vec<(Parsed, Vec<u8>, u32)>>>>,
 }
 
 impl InFlight {
@@ -653,11 +653,23 @@ impl InFlight {
     ) -> InFlight {
         let got = fetched.iter().map(|m| m.uid).collect();
         let bytes = fetched.iter().map(|m| m.raw.len() as u64).sum();
-        let parse = parse_batch(fetched, account, mailbox, uidvalidity, max_parse_bytes);
-        let (done, parsing) = std::sync::mpsc::sync_channel(1);
-        tokio::task::spawn_blocking(move || {
-            let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)));
-        });
+        // One part per core: parsing is the biggest piece of a fetch's work.
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let part_len = fetched.len().div_ceil(threads).max(1);
+        let mut fetched = fetched.into_iter();
+        let mut parsing = Vec::new();
+        loop {
+            let part: Vec<FetchedMessage> = fetched.by_ref().take(part_len).collect();
+            if part.is_empty() {
+                break;
+            }
+            let parse = parse_batch(part, account, mailbox, uidvalidity, max_parse_bytes);
+            let (done, parsed) = std::sync::mpsc::sync_channel(1);
+            tokio::task::spawn_blocking(move || {
+                let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)));
+            });
+            parsing.push(parsed);
+        }
         InFlight { batch, fetch_ms, got, bytes, parsing }
     }
 }
@@ -691,12 +703,15 @@ impl BatchStore<'_> {
     /// Waits for the batch's parse and stores it with the sync state, in one transaction.
     /// Blocking: runs on a thread of its own while the next batch downloads (`alongside`).
     fn store(&mut self, f: InFlight) -> Result<StoredBatch, SyncError> {
-        let parsed = match f.parsing.recv() {
-            Ok(Ok(v)) => v,
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            // The runtime is shutting down and dropped the parse unrun.
-            Err(_) => return Err(SyncError::Ledger(anyhow::anyhow!("fetched messages were not parsed: shutting down"))),
-        };
+        let mut parsed = Vec::new();
+        for part in f.parsing {
+            match part.recv() {
+                Ok(Ok(v)) => parsed.extend(v),
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                // The runtime is shutting down and dropped the parse unrun.
+                Err(_) => return Err(SyncError::Ledger(anyhow::anyhow!("fetched messages were not parsed: shutting down"))),
+            }
+        }
         let (account, mailbox, uidvalidity) = (self.target.account.as_str(), self.mailbox, self.uidvalidity);
         let requested = f.batch.uids();
         let got: HashSet<u32> = f.got.iter().copied().collect();
