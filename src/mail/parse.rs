@@ -30,8 +30,8 @@ pub fn message_key(raw: &[u8]) -> String {
         &raw[..end]
     };
     let mut start = 0;
-    for (i, &b) in trimmed.iter().enumerate() {
-        if b == b'\r' && trimmed.get(i + 1) == Some(&b'\n') {
+    for i in memchr::memchr_iter(b'\r', trimmed) {
+        if trimmed.get(i + 1) == Some(&b'\n') {
             hasher.update(&trimmed[start..i]);
             start = i + 1;
         }

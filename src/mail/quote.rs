@@ -155,8 +155,12 @@ const REPLY_MARKERS: &[&str] = &[
     "rote", "ROTE", "schrieb", "crit", "escribi", "scritto", "escreveu", "schreef", "写道", "寫道", "---", "原始邮件",
 ];
 
+/// All markers in one pass over the line (a search per marker was 3 % of parsing a message).
+static REPLY_MARKER: LazyLock<aho_corasick::AhoCorasick> =
+    LazyLock::new(|| aho_corasick::AhoCorasick::new(REPLY_MARKERS).expect("reply markers"));
+
 fn may_be_reply_header(line: &str) -> bool {
-    line.len() < 600 && REPLY_MARKERS.iter().any(|m| line.contains(m))
+    line.len() < 600 && REPLY_MARKER.is_match(line)
 }
 
 fn is_reply_header(lines: &[&str], i: usize) -> bool {
