@@ -179,7 +179,7 @@ pub async fn run(args: RunArgs, ctx: &mut Ctx) -> Result<Outcome> {
         let mut fresh = Vec::new();
         let sources = super::fetch::FileSources { mbox: &args.mbox, maildir: &args.maildir, eml: &args.eml };
         super::fetch::import_files_with(ctx, &sources, crate::mail::parse::DEFAULT_MAX_PARSE_BYTES, &mut |r| {
-            fresh.push(r.record.id);
+            fresh.push(r.id);
             true
         })?;
         tally.fetched = fresh.len() as u64;
@@ -198,7 +198,7 @@ pub async fn run(args: RunArgs, ctx: &mut Ctx) -> Result<Outcome> {
         let mut problems = Vec::new();
         sync_once(ctx.ledger()?, &targets, &opts, &Silent, &mut |n| {
             match n {
-                Notice::Records(rs) => fresh.extend(rs.into_iter().map(|r| r.record.id)),
+                Notice::Records(rs) => fresh.extend(rs.into_iter().map(|r| r.id)),
                 Notice::Problem(p) => problems.push(p.to_string()),
                 Notice::Info(_) => {}
             }
@@ -318,7 +318,7 @@ async fn run_idle(
                 Some(Notice::Records(rs)) => {
                     for r in rs {
                         tally.fetched += 1;
-                        if !process_one(ctx, chain, r.record, writer, tally).await? {
+                        if !process_one(ctx, chain, r.record()?, writer, tally).await? {
                             let _ = stop_tx.send(true);
                         }
                     }

@@ -751,7 +751,7 @@ mod tests {
                 .to_vec(),
             None,
         );
-        let id = ing.flush(&mut ledger).unwrap().remove(0).record.id;
+        let id = ing.flush(&mut ledger).unwrap().remove(0).id;
         result(&mut ledger, &id, Stage::Triage, "shipping", "2026-11-19T10:01:00Z");
         let quiet = Settings { max_idle: TimeDelta::days(30), ..settings() };
         assert!(check(&ledger, &quiet, t("2026-11-20T09:00:00Z")).unwrap().incidents.is_empty(), "23h of 24h");

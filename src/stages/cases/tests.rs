@@ -25,7 +25,7 @@ fn ingest(ledger: &mut Ledger, mailbox: &str, headers: &str, body: &str) -> Reco
     ing.add(raw, None);
     let mut fresh = ing.flush(ledger).unwrap();
     assert_eq!(fresh.len(), 1, "stored once");
-    fresh.remove(0).record
+    fresh.remove(0).record().unwrap()
 }
 
 fn question(ledger: &mut Ledger) -> Record {

@@ -235,7 +235,7 @@ pub(crate) mod tests {
             Origin { account: "files".into(), mailbox: mailbox.into(), max_parse_bytes: 1 << 20, run_id: None };
         let mut ing = Ingestor::new(origin).with_case_rules(Rules::default());
         ing.add(raw.into_bytes(), None);
-        ing.flush(ledger).unwrap().remove(0).record.id
+        ing.flush(ledger).unwrap().remove(0).id
     }
 
     /// A customer message `hours` ago from its own sender; returns its ledger id.
