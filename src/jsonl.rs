@@ -134,6 +134,13 @@ pub fn parse_line(bytes: &[u8]) -> Result<Option<Record>, String> {
     if trimmed.contains('\0') {
         return Err("contains a NUL byte outside a JSON string".into());
     }
+    // A good line goes straight into a record; any other is read again as a JSON value, to
+    // say exactly what is wrong with it.
+    if let Ok(record) = serde_json::from_str::<Record>(trimmed) {
+        if record.v <= crate::record::RECORD_VERSION {
+            return Ok(Some(record));
+        }
+    }
     let value: serde_json::Value =
         serde_json::from_str(trimmed).map_err(|e| format!("invalid JSON: {e}"))?;
     let obj = value.as_object().ok_or_else(|| "not a JSON object".to_string())?;
@@ -279,6 +286,13 @@ mod tests {
         assert!(parse_line(b"{\"id\":\"a\",\"v\":99}").unwrap_err().contains("newer"));
         assert!(parse_line(b"[1,2]").unwrap_err().contains("not a JSON object"));
         assert!(parse_line(b"{\"id\":5}").unwrap_err().contains("must be a string"));
+    }
+
+    #[test]
+    fn a_repeated_key_is_read_as_its_last_value() {
+        let r = parse_line(b"{\"id\":\"a\",\"subject\":\"x\",\"subject\":\"y\",\"k\":1,\"k\":2}").unwrap().unwrap();
+        assert_eq!(r.subject, "y");
+        assert_eq!(r.extra["k"], 2);
     }
 
     #[test]

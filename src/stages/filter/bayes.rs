@@ -13,9 +13,15 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use foldhash::fast::RandomState;
+
 use anyhow::{Result, bail};
 
 pub const SOURCES: usize = 3;
+
+/// A message's distinct features. foldhash, not SipHash: hashing the words is a good part
+/// of scoring, and a per-process random seed still keeps crafted collisions out.
+pub type Features = HashSet<String, RandomState>;
 
 /// Where a training document came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +46,7 @@ pub struct SpamModel {
     pub meta: serde_json::Map<String, serde_json::Value>,
     pub docs: [u32; SOURCES],
     pub languages: BTreeMap<String, [u32; SOURCES]>,
-    pub tokens: HashMap<String, [u32; SOURCES]>,
+    pub tokens: HashMap<String, [u32; SOURCES], RandomState>,
 }
 
 /// What the model says about one message.
@@ -56,7 +62,7 @@ pub struct SpamScore {
 
 impl SpamModel {
     /// Adds one document's features `weight` times.
-    pub fn add(&mut self, source: Source, features: &HashSet<String>, language: Option<&str>, weight: u32) {
+    pub fn add(&mut self, source: Source, features: &Features, language: Option<&str>, weight: u32) {
         let s = source as usize;
         self.docs[s] += weight;
         if let Some(lang) = language {
@@ -116,7 +122,7 @@ impl SpamModel {
     /// Scores a message's features. `language` is its reliably detected language, if any:
     /// the model abstains on languages it has too little ham of, because then every word of
     /// that language looks like spam only for lack of evidence.
-    pub fn score(&self, features: &HashSet<String>, language: Option<&str>) -> SpamScore {
+    pub fn score(&self, features: &Features, language: Option<&str>) -> SpamScore {
         if let Some(lang) = language {
             if self.language_ham(lang) < MIN_LANGUAGE_HAM {
                 return SpamScore {
@@ -206,7 +212,7 @@ impl SpamModel {
             languages.insert(l, read_counts(r)?);
         }
         let n_tok = read_varint(r)? as usize;
-        let mut tokens = HashMap::with_capacity(n_tok.min(1 << 22));
+        let mut tokens = HashMap::with_capacity_and_hasher(n_tok.min(1 << 22), RandomState::default());
         for _ in 0..n_tok {
             let t = read_short_str(r)?;
             tokens.insert(t, read_counts(r)?);
@@ -285,7 +291,7 @@ fn read_short_str(r: &mut &[u8]) -> Result<String> {
 mod tests {
     use super::*;
 
-    fn set(words: &[&str]) -> HashSet<String> {
+    fn set(words: &[&str]) -> Features {
         words.iter().map(|w| w.to_string()).collect()
     }
 

@@ -9,6 +9,7 @@ use super::headers::{self, content_type, null_return_path};
 use super::testmail::bare_subject;
 use crate::mail::parse::Headers;
 use crate::record::Record;
+use crate::stages::classify::text::head_chars;
 
 /// Senders that are mail systems, not people.
 static DAEMON_SENDER: LazyLock<Regex> = LazyLock::new(|| {
@@ -143,7 +144,7 @@ pub fn report(record: &Record, headers: Option<&Headers>) -> Option<Report> {
     let forwarded = bare_subject(subject).len() < subject.len() && !subject.to_ascii_lowercase().starts_with("re");
     let bounce_subject = SUBJECT.is_match(subject);
     let dsn_in_new = DSN_BODY.is_match(head(&record.text_new));
-    let dsn_body = dsn_in_new || DSN_BODY.is_match(head(&record.text));
+    let dsn_body = dsn_in_new || has_more_text(record) && DSN_BODY.is_match(head(&record.text));
     // Someone forwarding a bounce with words of their own is asking us something.
     let person_wrote =
         record.text_new.contains('?') || forwarded && !dsn_in_new && record.text_new.split_whitespace().count() > 12;
@@ -170,7 +171,7 @@ pub fn report(record: &Record, headers: Option<&Headers>) -> Option<Report> {
     if person_wrote {
         return None;
     }
-    if MACHINE_ONLY.is_match(head(&record.text)) {
+    if has_more_text(record) && MACHINE_ONLY.is_match(head(&record.text)) {
         return Some(Report::Bounce("bounce: delivery-status fields in the forwarded text".into()));
     }
     if bounce_subject && dsn_body {
@@ -182,15 +183,18 @@ pub fn report(record: &Record, headers: Option<&Headers>) -> Option<Report> {
     None
 }
 
+/// The whole text says more than its new part (a quote, a forward): the rules that read
+/// `text` after `text_new` would otherwise read the same words twice.
+fn has_more_text(record: &Record) -> bool {
+    record.text != record.text_new
+}
+
 fn clip(s: &str) -> String {
     super::headers::clip(s)
 }
 
 fn head(text: &str) -> &str {
-    match text.char_indices().nth(8000) {
-        Some((i, _)) => &text[..i],
-        None => text,
-    }
+    head_chars(text, 8000)
 }
 
 #[cfg(test)]

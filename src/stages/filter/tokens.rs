@@ -5,10 +5,14 @@
 //! Message-ID or list headers goes in: those describe where a corpus came from, not whether
 //! a message is spam, and a model that learns them does not carry over to another mailbox.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+use super::bayes::Features;
+use crate::stages::classify::language::by_function_words;
+use crate::stages::classify::text::{head_chars, normalize_into};
 
 /// Only the head of a long body is read: spam shows itself early and this bounds the cost.
 const MAX_BODY_CHARS: usize = 16 * 1024;
@@ -30,13 +34,36 @@ static MONEY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[$€£¥]\s?\d|\d\s?(?:usd|eur|dollars)(?-u:\b)").expect("money regex"));
 
 /// The distinct features of one message.
-pub fn features(subject: &str, body: &str) -> HashSet<String> {
-    let mut out = HashSet::new();
+pub fn features(subject: &str, body: &str) -> Features {
+    let mut out = Features::default();
+    subject_features(subject, &mut out);
     let body = head_chars(body, MAX_BODY_CHARS);
-    // Subject words count twice: as words, and marked as subject words.
+    let without_urls = link_features(body, &mut out);
+    // The second pass that cuts the addresses only for a text that has one.
+    let clean = match EMAIL.find(&without_urls) {
+        Some(_) => {
+            out.insert("e:addr".into());
+            Cow::Owned(EMAIL.replace_all(&without_urls, " ").into_owned())
+        }
+        None => without_urls,
+    };
+    if MONEY.is_match(&clean.to_lowercase()) {
+        out.insert("p:money".into());
+    }
+    if clean.contains("!!") {
+        out.insert("p:!!".into());
+    }
+    let mut words = Vec::new();
+    push_words(&clean, &mut words);
+    out.extend(words);
+    out
+}
+
+/// Subject words count twice: as words, and marked as subject words.
+fn subject_features(subject: &str, out: &mut Features) {
     let mut words = Vec::new();
     push_words(subject, &mut words);
-    for w in words.drain(..) {
+    for w in words {
         // Order numbers make numbers in customers' subjects common; only the word form counts.
         if !w.starts_with("n:") {
             out.insert(format!("s:{w}"));
@@ -50,7 +77,10 @@ pub fn features(subject: &str, body: &str) -> HashSet<String> {
     if subject.contains("!!") || subject.contains("$$") {
         out.insert("s:!!".into());
     }
+}
 
+/// Shapes of the links in `body`; returns `body` with each link replaced by a space.
+fn link_features<'a>(body: &'a str, out: &mut Features) -> Cow<'a, str> {
     let mut links = 0;
     for cap in URL.captures_iter(body) {
         links += 1;
@@ -74,34 +104,41 @@ pub fn features(subject: &str, body: &str) -> HashSet<String> {
     if links > 5 {
         out.insert("u:many".into());
     }
-    let without_urls = URL.replace_all(body, " ");
-    if EMAIL.is_match(&without_urls) {
-        out.insert("e:addr".into());
-    }
-    let clean = EMAIL.replace_all(&without_urls, " ");
-    if MONEY.is_match(&clean.to_lowercase()) {
-        out.insert("p:money".into());
-    }
-    if clean.contains("!!") {
-        out.insert("p:!!".into());
-    }
-    words.clear();
-    push_words(&clean, &mut words);
-    out.extend(words);
-    out
+    if links > 0 { URL.replace_all(body, " ") } else { Cow::Borrowed(body) }
 }
 
+/// Characters the language is judged on.
+const LANGUAGE_CHARS: usize = 2000;
+
 /// The message's language (ISO 639-3, as whatlang names it) when detection is reliable.
+/// Plainly English text (most mail) is told by its function words, without whatlang, which
+/// costs more than the rest of the spam model together.
 pub fn language(text: &str) -> Option<&'static str> {
-    let info = whatlang::detect(head_chars(text, 2000))?;
+    let head = head_chars(text, LANGUAGE_CHARS);
+    if plainly_english(head) {
+        return Some("eng");
+    }
+    let info = whatlang::detect(head)?;
     info.is_reliable().then(|| info.lang().code())
 }
 
-fn head_chars(s: &str, n: usize) -> &str {
-    match s.char_indices().nth(n) {
-        Some((i, _)) => &s[..i],
-        None => s,
+/// Mostly ASCII letters (so whatlang too would read it as Latin script), and English
+/// function words win a clear vote.
+fn plainly_english(head: &str) -> bool {
+    let (mut ascii, mut other) = (0usize, 0usize);
+    for c in head.chars() {
+        if c.is_ascii_alphabetic() {
+            ascii += 1;
+        } else if !c.is_ascii() && c.is_alphabetic() {
+            other += 1;
+        }
     }
+    if ascii <= other {
+        return false;
+    }
+    let mut norm = String::with_capacity(head.len() + 1);
+    normalize_into(head, LANGUAGE_CHARS, &mut norm);
+    by_function_words(&norm) == Some("en")
 }
 
 /// Han, kana and Hangul: no spaces between words, so bigrams stand in for words.
@@ -124,7 +161,9 @@ fn push_words(text: &str, out: &mut Vec<String>) {
             continue;
         }
         flush_cjk(&mut cjk, out);
-        if is_word_char(c) {
+        if c.is_ascii_alphanumeric() || c == '\'' || c == '$' {
+            word.push(c.to_ascii_lowercase()); // is_word_char, without the Unicode tables
+        } else if is_word_char(c) {
             word.extend(c.to_lowercase());
         } else {
             flush_word(&mut word, out);
@@ -166,7 +205,7 @@ fn flush_cjk(run: &mut Vec<char>, out: &mut Vec<String>) {
 mod tests {
     use super::*;
 
-    fn has(f: &HashSet<String>, t: &str) -> bool {
+    fn has(f: &Features, t: &str) -> bool {
         f.contains(t)
     }
 
@@ -198,6 +237,14 @@ mod tests {
         let f = features("", "Dear Sir or Madam, kindly advise. Yours faithfully, Margaret");
         assert!(!has(&f, "dear") && !has(&f, "kindly") && !has(&f, "faithfully"));
         assert!(has(&f, "advise") && has(&f, "margaret"));
+    }
+
+    #[test]
+    fn languages_are_told_with_or_without_whatlang() {
+        assert_eq!(language("Hello, where is my order? I have been waiting for two weeks and it has not arrived."), Some("eng"));
+        assert_eq!(language("Hallo, wo ist meine Bestellung? Ich warte seit zwei Wochen und sie ist noch nicht da."), Some("deu"));
+        // English words in a Chinese text do not make it English.
+        assert_eq!(language("你好，我的订单还没有到，请帮我查一下物流信息，谢谢。我很着急，这是给我妈妈的生日礼物。it is for my mom"), Some("cmn"));
     }
 
     #[test]
