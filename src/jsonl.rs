@@ -205,35 +205,38 @@ pub struct RecordWriter {
     out: Box<dyn Write>,
     flush_each: bool,
     pub written: u64,
+    /// The line being written: serialized here and handed over whole, not in the many small
+    /// pieces the serializer writes (each a call through `out`).
+    line: Vec<u8>,
 }
 
 impl RecordWriter {
     /// Stdout, line-flushed on a terminal or when `flush_each` (for `--idle`), block-buffered otherwise.
     pub fn stdout(flush_each: bool) -> RecordWriter {
         let flush_each = flush_each || io::stdout().is_terminal();
-        RecordWriter { out: Box::new(BufWriter::with_capacity(128 * 1024, io::stdout())), flush_each, written: 0 }
+        RecordWriter {
+            out: Box::new(BufWriter::with_capacity(128 * 1024, io::stdout())),
+            flush_each,
+            written: 0,
+            line: Vec::new(),
+        }
     }
 
     pub fn to_writer(out: Box<dyn Write>, flush_each: bool) -> RecordWriter {
-        RecordWriter { out, flush_each, written: 0 }
+        RecordWriter { out, flush_each, written: 0, line: Vec::new() }
     }
 
     /// Writes one record. A closed pipe comes back as `io::ErrorKind::BrokenPipe`.
     pub fn write(&mut self, record: &Record) -> io::Result<()> {
-        // io::Error::from keeps the kind of a write error (a closed pipe), which other() would hide.
-        serde_json::to_writer(&mut self.out, record).map_err(io::Error::from)?;
-        self.out.write_all(b"\n")?;
-        self.written += 1;
-        if self.flush_each {
-            self.out.flush()?;
-        }
-        Ok(())
+        self.write_value(record)
     }
 
     /// Writes any JSON value as one line (decisions, send attempts, status objects).
     pub fn write_value<T: serde::Serialize>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;
-        self.out.write_all(b"\n")?;
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, value).map_err(io::Error::from)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)?;
         self.written += 1;
         if self.flush_each {
             self.out.flush()?;

@@ -35,11 +35,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 /// the WAL); the cache holds an import's index pages (64 MiB, allocated only as used, so memory
 /// stays flat however big the ledger grows: no memory map, which would count the file's pages
 /// against the process); checkpoints come every 64 MiB of WAL rather than every 4 MiB, and the
-/// WAL is cut back to that size after one. Temporary files (the statement journals of the
-/// per-record savepoints in a batch) stay in memory: they are small and written to on every
-/// record, and a file cost a write call per changed page.
+/// WAL is cut back to that size after one.
 const TUNING: &str = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
-     PRAGMA wal_autocheckpoint = 4096; PRAGMA journal_size_limit = 67108864; PRAGMA temp_store = MEMORY;";
+     PRAGMA wal_autocheckpoint = 4096; PRAGMA journal_size_limit = 67108864;";
 
 pub struct Ledger {
     pub(crate) conn: Connection,

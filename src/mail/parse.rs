@@ -201,8 +201,8 @@ impl Headers {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        // The names are stored in lower case: a comparison blind to ASCII case needs no copy.
+        self.pairs.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {

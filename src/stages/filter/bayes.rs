@@ -105,12 +105,16 @@ impl SpamModel {
     /// Robinson's f(w) for a token, or None when unknown.
     fn token_probability(&self, counts: &[u32; SOURCES]) -> Option<f64> {
         let spam_freq = if self.docs[0] > 0 { counts[0] as f64 / self.docs[0] as f64 } else { return None };
-        let ham: Vec<f64> =
-            (1..SOURCES).filter(|&s| self.docs[s] > 0).map(|s| counts[s] as f64 / self.docs[s] as f64).collect();
-        if ham.is_empty() {
+        // The mean frequency over the ham sources the model has documents of.
+        let (mut ham_sum, mut ham_sources) = (0.0, 0);
+        for s in (1..SOURCES).filter(|&s| self.docs[s] > 0) {
+            ham_sum += counts[s] as f64 / self.docs[s] as f64;
+            ham_sources += 1;
+        }
+        if ham_sources == 0 {
             return None;
         }
-        let ham_freq = ham.iter().sum::<f64>() / ham.len() as f64;
+        let ham_freq = ham_sum / ham_sources as f64;
         if spam_freq + ham_freq == 0.0 {
             return None;
         }

@@ -1,6 +1,7 @@
 //! Bounces: delivery status notifications (RFC 3464 `multipart/report`), the many
 //! non-standard formats mail servers use, and abuse feedback reports (ARF).
 
+use std::cell::LazyCell;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -143,22 +144,24 @@ pub fn report(record: &Record, headers: Option<&Headers>) -> Option<Report> {
     let subject = record.subject.trim();
     let forwarded = bare_subject(subject).len() < subject.len() && !subject.to_ascii_lowercase().starts_with("re");
     let bounce_subject = SUBJECT.is_match(subject);
-    let dsn_in_new = DSN_BODY.is_match(head(&record.text_new));
-    let dsn_body = dsn_in_new || has_more_text(record) && DSN_BODY.is_match(head(&record.text));
+    // The failure wording is looked for only when a rule below asks: most mail never does.
+    let dsn_in_new = LazyCell::new(|| DSN_BODY.is_match(head(&record.text_new)));
+    let dsn_body = LazyCell::new(|| *dsn_in_new || has_more_text(record) && DSN_BODY.is_match(head(&record.text)));
     // Someone forwarding a bounce with words of their own is asking us something.
-    let person_wrote =
-        record.text_new.contains('?') || forwarded && !dsn_in_new && record.text_new.split_whitespace().count() > 12;
+    let person_wrote = || {
+        record.text_new.contains('?') || forwarded && !*dsn_in_new && record.text_new.split_whitespace().count() > 12
+    };
 
     if let Some(who) = daemon_sender(record) {
         return Some(Report::Bounce(format!("bounce {who}")));
     }
     if let Some(address) = list_robot(record) {
-        if headers.is_some_and(headers::list_software) || bounce_subject || dsn_body {
+        if headers.is_some_and(headers::list_software) || bounce_subject || *dsn_body {
             return Some(Report::Autoreply(format!("notice from a mailing-list robot ({address})")));
         }
     }
     if headers.is_some_and(null_return_path)
-        && (bounce_subject || subject.is_empty() || dsn_body || FAILURE_WORDS.is_match(head(&record.text)) || returns_original(record))
+        && (bounce_subject || subject.is_empty() || *dsn_body || FAILURE_WORDS.is_match(head(&record.text)) || returns_original(record))
     {
         return Some(Report::Bounce("bounce: null sender (Return-Path: <>) with a delivery failure".into()));
     }
@@ -168,13 +171,13 @@ pub fn report(record: &Record, headers: Option<&Headers>) -> Option<Report> {
     if MACHINE_ONLY.is_match(head(&record.text_new)) {
         return Some(Report::Bounce("bounce: delivery-status fields in the text".into()));
     }
-    if person_wrote {
+    if person_wrote() {
         return None;
     }
     if has_more_text(record) && MACHINE_ONLY.is_match(head(&record.text)) {
         return Some(Report::Bounce("bounce: delivery-status fields in the forwarded text".into()));
     }
-    if bounce_subject && dsn_body {
+    if bounce_subject && *dsn_body {
         return Some(Report::Bounce(format!("bounce: subject \"{}\" and a delivery failure in the text", clip(subject))));
     }
     if bounce_subject && returns_original(record) && !forwarded {

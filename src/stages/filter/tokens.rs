@@ -53,23 +53,26 @@ pub fn features(subject: &str, body: &str) -> Features {
     if clean.contains("!!") {
         out.insert("p:!!".into());
     }
-    let mut words = Vec::new();
-    push_words(&clean, &mut words);
-    out.extend(words);
+    for_each_word(&clean, |w| insert(&mut out, w));
     out
+}
+
+/// Adds a feature, allocating only for one not yet there (most words come more than once).
+fn insert(out: &mut Features, feature: &str) {
+    if !out.contains(feature) {
+        out.insert(feature.to_string());
+    }
 }
 
 /// Subject words count twice: as words, and marked as subject words.
 fn subject_features(subject: &str, out: &mut Features) {
-    let mut words = Vec::new();
-    push_words(subject, &mut words);
-    for w in words {
+    for_each_word(subject, |w| {
         // Order numbers make numbers in customers' subjects common; only the word form counts.
         if !w.starts_with("n:") {
             out.insert(format!("s:{w}"));
         }
-        out.insert(w);
-    }
+        insert(out, w);
+    });
     let letters: Vec<char> = subject.chars().filter(|c| c.is_alphabetic()).collect();
     if letters.len() >= 6 && letters.iter().all(|c| !c.is_lowercase()) && letters.iter().any(|c| c.is_uppercase()) {
         out.insert("s:ALLCAPS".into());
@@ -151,50 +154,57 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() && !is_cjk(c) || c == '\'' || c == '$' || c == '€' || c == '£'
 }
 
-fn push_words(text: &str, out: &mut Vec<String>) {
+/// Calls `f` with each word feature of `text` in turn (the same word as often as it occurs).
+fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
     let mut word = String::new();
     let mut cjk: Vec<char> = Vec::new();
     for c in text.chars() {
         if is_cjk(c) {
-            flush_word(&mut word, out);
+            flush_word(&mut word, &mut f);
             cjk.push(c);
             continue;
         }
-        flush_cjk(&mut cjk, out);
+        flush_cjk(&mut cjk, &mut f);
         if c.is_ascii_alphanumeric() || c == '\'' || c == '$' {
             word.push(c.to_ascii_lowercase()); // is_word_char, without the Unicode tables
         } else if is_word_char(c) {
             word.extend(c.to_lowercase());
         } else {
-            flush_word(&mut word, out);
+            flush_word(&mut word, &mut f);
         }
     }
-    flush_word(&mut word, out);
-    flush_cjk(&mut cjk, out);
+    flush_word(&mut word, &mut f);
+    flush_cjk(&mut cjk, &mut f);
 }
 
-fn flush_word(word: &mut String, out: &mut Vec<String>) {
+/// Numbers by their length in digits ("n:9": nine or more).
+const NUMBERS: [&str; 10] = ["n:0", "n:1", "n:2", "n:3", "n:4", "n:5", "n:6", "n:7", "n:8", "n:9"];
+
+fn flush_word(word: &mut String, f: &mut impl FnMut(&str)) {
     let w = word.trim_matches('\'');
     let n = w.chars().count();
     if (2..=MAX_WORD_CHARS).contains(&n) {
         if w.chars().all(|c| c.is_ascii_digit()) {
-            out.push(format!("n:{}", n.min(9)));
+            f(NUMBERS[n.min(9)]);
         } else if w.starts_with(['$', '€', '£']) && w.chars().skip(1).all(|c| c.is_ascii_digit()) {
-            out.push("p:price".into());
+            f("p:price");
         } else if !ETIQUETTE.contains(&w) {
-            out.push(w.to_string());
+            f(w);
         }
     }
     word.clear();
 }
 
-fn flush_cjk(run: &mut Vec<char>, out: &mut Vec<String>) {
+fn flush_cjk(run: &mut Vec<char>, f: &mut impl FnMut(&str)) {
+    let mut bigram = String::new();
     match run.len() {
         0 => {}
-        1 => out.push(run[0].to_string()),
+        1 => f(run[0].encode_utf8(&mut [0; 4])),
         _ => {
             for pair in run.windows(2) {
-                out.push(pair.iter().collect());
+                bigram.clear();
+                bigram.extend(pair);
+                f(&bigram);
             }
         }
     }
