@@ -134,6 +134,13 @@ pub fn parse_line(bytes: &[u8]) -> Result<Option<Record>, String> {
     if trimmed.contains('\0') {
         return Err("contains a NUL byte outside a JSON string".into());
     }
+    // A good line goes straight into a record; any other is read again as a JSON value, to
+    // say exactly what is wrong with it.
+    if let Ok(record) = serde_json::from_str::<Record>(trimmed) {
+        if record.v <= crate::record::RECORD_VERSION {
+            return Ok(Some(record));
+        }
+    }
     let value: serde_json::Value =
         serde_json::from_str(trimmed).map_err(|e| format!("invalid JSON: {e}"))?;
     let obj = value.as_object().ok_or_else(|| "not a JSON object".to_string())?;
@@ -198,29 +205,30 @@ pub struct RecordWriter {
     out: Box<dyn Write>,
     flush_each: bool,
     pub written: u64,
+    /// The line being written: serialized here and handed over whole, not in the many small
+    /// pieces the serializer writes (each a call through `out`).
+    line: Vec<u8>,
 }
 
 impl RecordWriter {
     /// Stdout, line-flushed on a terminal or when `flush_each` (for `--idle`), block-buffered otherwise.
     pub fn stdout(flush_each: bool) -> RecordWriter {
         let flush_each = flush_each || io::stdout().is_terminal();
-        RecordWriter { out: Box::new(BufWriter::with_capacity(128 * 1024, io::stdout())), flush_each, written: 0 }
+        RecordWriter {
+            out: Box::new(BufWriter::with_capacity(128 * 1024, io::stdout())),
+            flush_each,
+            written: 0,
+            line: Vec::new(),
+        }
     }
 
     pub fn to_writer(out: Box<dyn Write>, flush_each: bool) -> RecordWriter {
-        RecordWriter { out, flush_each, written: 0 }
+        RecordWriter { out, flush_each, written: 0, line: Vec::new() }
     }
 
     /// Writes one record. A closed pipe comes back as `io::ErrorKind::BrokenPipe`.
     pub fn write(&mut self, record: &Record) -> io::Result<()> {
-        // io::Error::from keeps the kind of a write error (a closed pipe), which other() would hide.
-        serde_json::to_writer(&mut self.out, record).map_err(io::Error::from)?;
-        self.out.write_all(b"\n")?;
-        self.written += 1;
-        if self.flush_each {
-            self.out.flush()?;
-        }
-        Ok(())
+        self.write_value(record)
     }
 
     /// Writes a record already serialized (by `serde_json`, so one line) as a line of its own.
@@ -236,8 +244,10 @@ impl RecordWriter {
 
     /// Writes any JSON value as one line (decisions, send attempts, status objects).
     pub fn write_value<T: serde::Serialize>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;
-        self.out.write_all(b"\n")?;
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, value).map_err(io::Error::from)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)?;
         self.written += 1;
         if self.flush_each {
             self.out.flush()?;
@@ -290,6 +300,13 @@ mod tests {
         assert!(parse_line(b"{\"id\":\"a\",\"v\":99}").unwrap_err().contains("newer"));
         assert!(parse_line(b"[1,2]").unwrap_err().contains("not a JSON object"));
         assert!(parse_line(b"{\"id\":5}").unwrap_err().contains("must be a string"));
+    }
+
+    #[test]
+    fn a_repeated_key_is_read_as_its_last_value() {
+        let r = parse_line(b"{\"id\":\"a\",\"subject\":\"x\",\"subject\":\"y\",\"k\":1,\"k\":2}").unwrap().unwrap();
+        assert_eq!(r.subject, "y");
+        assert_eq!(r.extra["k"], 2);
     }
 
     #[test]

@@ -219,8 +219,8 @@ impl Headers {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        // The names are stored in lower case: a comparison blind to ASCII case needs no copy.
+        self.pairs.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
@@ -242,14 +242,18 @@ impl Headers {
 }
 
 fn find_header_end(raw: &[u8]) -> usize {
-    raw.windows(4)
-        .position(|w| w == b"\r\n\r\n")
+    // memmem: a mail with bare-LF lines is searched to its end for CRLF CRLF first.
+    memchr::memmem::find(raw, b"\r\n\r\n")
         .map(|p| p + 4)
-        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+        .or_else(|| memchr::memmem::find(raw, b"\n\n").map(|p| p + 2))
         .unwrap_or(raw.len())
 }
 
 fn unfold(v: &str) -> String {
+    let t = v.trim();
+    if !t.contains(['\r', '\n']) {
+        return t.to_string(); // most headers: one line
+    }
     v.split(['\r', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
 }
 

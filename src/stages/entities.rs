@@ -39,15 +39,18 @@ const NOT_ORDER_PREFIXES: &[&str] = &[
     "GMT", "CET", "COVID",
 ];
 
+/// Carrier formats, as whole ASCII words: ASCII word boundaries let a number written right
+/// after a Chinese word ("运单号JJD…") count, and keep the search on the fast engine (a
+/// Unicode `\b` sends every non-ASCII text to the slow one).
 static TRACKING_FORMATS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?x)\b(
+        r"(?x)(?-u:\b)(
             1Z[0-9A-Z]{16}            # UPS
           | [A-Z]{2}\d{9}[A-Z]{2}     # UPU S10 (Royal Mail, La Poste, China Post, …)
           | \d[A-Z]\d{11}             # Colissimo
           | JJD\d{10,20}              # DHL
           | \d{18,22}                 # DHL / USPS numeric
-        )\b",
+        )(?-u:\b)",
     )
     .expect("tracking format regex")
 });
@@ -72,7 +75,9 @@ static PHONE: LazyLock<Regex> =
 
 /// Extracts the entities of `text` (pass subject and body together).
 pub fn extract(text: &str) -> Entities {
-    let mut e = Entities { order_ids: order_ids(text), tracking_numbers: tracking_numbers(text), ..Default::default() };
+    let orders = order_ids(text);
+    let tracking = tracking_numbers_besides(text, &orders);
+    let mut e = Entities { order_ids: orders, tracking_numbers: tracking, ..Default::default() };
     for m in EMAIL.find_iter(text) {
         push_unique(&mut e.emails, m.as_str().to_ascii_lowercase());
     }
@@ -109,7 +114,11 @@ pub fn order_ids(text: &str) -> Vec<String> {
 
 /// Tracking numbers in `text` (carrier formats, or a code after a tracking word).
 pub fn tracking_numbers(text: &str) -> Vec<String> {
-    let orders = order_ids(text);
+    tracking_numbers_besides(text, &order_ids(text))
+}
+
+/// Tracking numbers in `text` that are not among its order ids `orders`.
+fn tracking_numbers_besides(text: &str, orders: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for m in TRACKING_FORMATS.find_iter(text) {
         push_unique(&mut out, m.as_str().to_string());
@@ -164,6 +173,7 @@ mod tests {
     #[test]
     fn tracking_numbers_by_format_and_word() {
         assert_eq!(tracking_numbers("Le suivi Colissimo (numéro 6A23145678901)"), ["6A23145678901"]);
+        assert_eq!(tracking_numbers("我的包裹JJD0012345678901还没到"), ["JJD0012345678901"]);
         assert_eq!(tracking_numbers("UPS 1Z999AA10123456784 stuck"), ["1Z999AA10123456784"]);
         assert_eq!(tracking_numbers("tracking number: ABC12345678"), ["ABC12345678"]);
         assert!(tracking_numbers("order #NW-48213").is_empty());

@@ -226,8 +226,10 @@ pub fn case_id_for(first_message: &str) -> String {
 
 /// The case holding a message, if any.
 pub fn case_of_message(conn: &Connection, message: &str) -> Result<Option<String>> {
+    // Cached: classify asks this for every reply.
     Ok(conn
-        .query_row("SELECT case_id FROM case_messages WHERE message = ?1 LIMIT 1", [message], |r| r.get(0))
+        .prepare_cached("SELECT case_id FROM case_messages WHERE message = ?1 LIMIT 1")?
+        .query_row([message], |r| r.get(0))
         .optional()?)
 }
 

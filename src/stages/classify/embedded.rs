@@ -25,8 +25,61 @@ pub struct LinearModel {
     pub classes: Vec<String>,
     bias: Vec<f32>,
     scale: Vec<f32>,
-    /// `[bucket * classes + class]`
+    weights: Rows,
+}
+
+/// The rows of the weight table (one per bucket, a weight per class) that are not all zero.
+/// A bit per bucket says which have one, and the rows are kept in bucket order, found by
+/// counting the bits before: the shipped model's rows take a tenth of the 2.6 MB of a full
+/// table, so a message's lookups stay in the cache, and loading writes no megabytes of zeros.
+struct Rows {
+    classes: usize,
+    present: Vec<u64>,
+    /// Rows before each word of `present`.
+    before: Vec<u32>,
     weights: Vec<i8>,
+}
+
+impl Rows {
+    /// From (bucket, row) pairs in increasing bucket order, each bucket once.
+    fn from_sorted<'a>(classes: usize, rows: impl Iterator<Item = (usize, &'a [i8])>) -> Rows {
+        let mut present = vec![0u64; (1usize << BUCKET_BITS) / 64];
+        let mut weights = Vec::new();
+        for (b, row) in rows.filter(|(_, row)| row.iter().any(|&w| w != 0)) {
+            present[b / 64] |= 1 << (b % 64);
+            weights.extend_from_slice(row);
+        }
+        let mut before = Vec::with_capacity(present.len());
+        let mut n = 0;
+        for bits in &present {
+            before.push(n);
+            n += bits.count_ones();
+        }
+        Rows { classes, present, before, weights }
+    }
+
+    /// From a full table, `[bucket * classes + class]`.
+    fn from_table(classes: usize, table: &[i8]) -> Rows {
+        Rows::from_sorted(classes, table.chunks_exact(classes).enumerate())
+    }
+
+    /// The weights of `bucket`; None when they are all zero.
+    #[inline]
+    fn get(&self, bucket: usize) -> Option<&[i8]> {
+        let (word, bit) = (bucket / 64, bucket % 64);
+        let bits = *self.present.get(word)?;
+        if bits >> bit & 1 == 0 {
+            return None;
+        }
+        let i = self.before[word] as usize + (bits & ((1u64 << bit) - 1)).count_ones() as usize;
+        Some(&self.weights[i * self.classes..(i + 1) * self.classes])
+    }
+
+    /// Every row with its bucket, in bucket order.
+    fn iter(&self) -> impl Iterator<Item = (usize, &[i8])> {
+        let buckets = (0..self.present.len() * 64).filter(|&b| self.present[b / 64] >> (b % 64) & 1 == 1);
+        buckets.zip(self.weights.chunks_exact(self.classes))
+    }
 }
 
 impl LinearModel {
@@ -46,7 +99,7 @@ impl LinearModel {
         acc.clear();
         acc.resize(2 * c, 0);
         for (i, &b) in buckets.iter().enumerate() {
-            let row = &self.weights[b as usize * c..b as usize * c + c];
+            let Some(row) = self.weights.get(b as usize) else { continue };
             let a = if i < concepts { &mut acc[..c] } else { &mut acc[c..] };
             for (a, &w) in a.iter_mut().zip(row) {
                 *a += w as i32;
@@ -73,16 +126,25 @@ impl LinearModel {
         let bias = (0..n).map(|_| r.f32()).collect::<Result<Vec<_>>>()?;
         let scale = (0..n).map(|_| r.f32()).collect::<Result<Vec<_>>>()?;
         let rows = r.u32()? as usize;
-        let mut weights = vec![0i8; (1usize << bits) * n];
-        for _ in 0..rows {
+        let mut table: Vec<i8> = Vec::with_capacity(rows.min(1 << bits) * n);
+        let mut order: Vec<(usize, usize)> = Vec::with_capacity(rows.min(1 << bits));
+        for i in 0..rows {
             let b = r.u32()? as usize;
             ensure!(b < 1 << bits, "bucket {b} out of range");
-            let row = r.take(n)?;
-            for (k, &w) in row.iter().enumerate() {
-                weights[b * n + k] = w as i8;
-            }
+            table.extend(r.take(n)?.iter().map(|&w| w as i8));
+            order.push((b, i));
         }
         ensure!(r.at == bytes.len(), "trailing bytes after the model");
+        // A bucket written twice has its last row.
+        order.sort_unstable();
+        order.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                earlier.1 = later.1;
+            }
+            same
+        });
+        let weights = Rows::from_sorted(n, order.iter().map(|&(b, i)| (b, &table[i * n..(i + 1) * n])));
         Ok(LinearModel { name, version, classes, bias, scale, weights })
     }
 
@@ -101,12 +163,11 @@ impl LinearModel {
         for v in self.bias.iter().chain(&self.scale) {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        let rows: Vec<usize> =
-            (0..1usize << BUCKET_BITS).filter(|b| self.weights[b * n..b * n + n].iter().any(|&w| w != 0)).collect();
+        let rows: Vec<(usize, &[i8])> = self.weights.iter().collect();
         out.extend_from_slice(&(rows.len() as u32).to_le_bytes());
-        for b in rows {
+        for (b, row) in rows {
             out.extend_from_slice(&(b as u32).to_le_bytes());
-            out.extend(self.weights[b * n..b * n + n].iter().map(|&w| w as u8));
+            out.extend(row.iter().map(|&w| w as u8));
         }
         out
     }
@@ -217,14 +278,12 @@ impl Trainer {
     pub fn warm_start(classes: Vec<String>, model: &LinearModel) -> Trainer {
         let mut t = Trainer::new(classes);
         let n = t.classes.len();
-        let m = model.classes.len();
         for (k, name) in t.classes.iter().enumerate() {
             let Some(j) = model.class_index(name) else { continue };
             t.b[k] = model.bias[j];
-            for bucket in 0..1usize << BUCKET_BITS {
-                let w = model.weights[bucket * m + j];
-                if w != 0 {
-                    t.w[bucket * n + k] = w as f32 * model.scale[j];
+            for (bucket, row) in model.weights.iter() {
+                if row[j] != 0 {
+                    t.w[bucket * n + k] = row[j] as f32 * model.scale[j];
                 }
             }
         }
@@ -281,12 +340,9 @@ impl Trainer {
             let max = (0..1usize << BUCKET_BITS).map(|b| self.w[b * n + k].abs()).fold(0f32, f32::max);
             scale[k] = if max > 0.0 { max / 127.0 } else { 1.0 };
         }
-        let weights = self
-            .w
-            .iter()
-            .enumerate()
-            .map(|(i, &w)| (w / scale[i % n]).round().clamp(-127.0, 127.0) as i8)
-            .collect();
+        let table: Vec<i8> =
+            self.w.iter().enumerate().map(|(i, &w)| (w / scale[i % n]).round().clamp(-127.0, 127.0) as i8).collect();
+        let weights = Rows::from_table(n, &table);
         LinearModel { name: name.into(), version: version.into(), classes: self.classes, bias: self.b, scale, weights }
     }
 }
@@ -377,6 +433,8 @@ mod tests {
     fn the_shipped_model_loads() {
         let m = LinearModel::from_bytes(DEFAULT_MODEL).unwrap();
         assert!(m.class_index("refund").is_some());
+        // Every row read is written back as it was.
+        assert!(m.to_bytes() == DEFAULT_MODEL);
         assert!(DEFAULT_MODEL.len() < 3 * 1024 * 1024);
     }
 }

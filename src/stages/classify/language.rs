@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use foldhash::fast::FixedState;
+
 use whatlang::{Lang, Script};
 
 
@@ -22,13 +24,13 @@ pub fn detect(subject: &str, body: &str) -> &'static str {
 
 /// `detect` for a message whose normalized text (`text::normalized`) is at hand.
 pub fn detect_normalized(subject: &str, body: &str, norm: &str) -> &'static str {
-    let head = body.char_indices().nth(MAX_CHARS).map(|(i, _)| &body[..i]).unwrap_or(body);
+    let head = super::text::head_chars(body, MAX_CHARS);
     if let Some(code) = by_script(subject.chars().chain(head.chars())) {
         return code;
     }
     // A clear vote of function words is as good as whatlang on mail, and much cheaper.
     let votes = function_word_votes(norm);
-    if let Some(code) = decide(&votes, 4, 3) {
+    if let Some(code) = clear_vote(&votes) {
         return code;
     }
     let mut sample = String::with_capacity(subject.len() + 1 + head.len());
@@ -143,8 +145,10 @@ const FUNCTION_WORDS: &[(&str, &[&str])] = &[
 ];
 
 /// Each function word with a bit per language it belongs to.
-static WORD_LANGS: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
-    let mut m: HashMap<&'static str, u8> = HashMap::new();
+/// foldhash, not SipHash: there is a lookup for every word, and a fixed table needs no
+/// random seed.
+static WORD_LANGS: LazyLock<HashMap<&'static str, u8, FixedState>> = LazyLock::new(|| {
+    let mut m: HashMap<&'static str, u8, FixedState> = HashMap::default();
     for (i, (_, words)) in FUNCTION_WORDS.iter().enumerate() {
         for w in *words {
             *m.entry(*w).or_default() |= 1 << i;
@@ -164,6 +168,17 @@ fn function_word_votes(norm: &str) -> [u32; 7] {
         }
     }
     scores
+}
+
+/// The language that the function words of normalized text (`text::normalized`) plainly
+/// point to, if any.
+pub fn by_function_words(norm: &str) -> Option<&'static str> {
+    clear_vote(&function_word_votes(norm))
+}
+
+/// A vote clear enough to be trusted without whatlang.
+fn clear_vote(votes: &[u32; 7]) -> Option<&'static str> {
+    decide(votes, 4, 3)
 }
 
 /// The winner of a vote with at least `min` hits and a lead of `lead` over the runner-up

@@ -66,6 +66,8 @@ pub struct Engine {
 #[derive(Default)]
 pub struct Scratch {
     feat: FeatureBuf,
+    /// The subject's features alone (see `subject_topic`).
+    subject: FeatureBuf,
     acc: Vec<i32>,
     probs: Vec<f32>,
 }
@@ -111,11 +113,12 @@ impl Engine {
         Engine { taxonomy, model, settings, model_source, class_map }
     }
 
-    /// The embedded model's category for the text in `scratch` (after `scratch.feat.extract`).
-    fn guess(&self, s: &mut Scratch) -> Guess {
-        self.model.predict(&s.feat.buckets, s.feat.tags.len(), &mut s.acc, &mut s.probs);
+    /// The embedded model's category for the features in `feat` (the message's, after
+    /// `FeatureBuf::extract`, or its subject's).
+    fn guess(&self, feat: &FeatureBuf, acc: &mut Vec<i32>, probs: &mut Vec<f32>) -> Guess {
+        self.model.predict(&feat.buckets, feat.tags.len(), acc, probs);
         let mut best: Option<(usize, f32)> = None;
-        for (k, &p) in s.probs.iter().enumerate() {
+        for (k, &p) in probs.iter().enumerate() {
             if self.class_map[k].is_some() && best.is_none_or(|(_, bp)| p > bp) {
                 best = Some((k, p));
             }
@@ -125,21 +128,20 @@ impl Engine {
             None => (OTHER.to_string(), 0.0),
         };
         if self.taxonomy.custom {
-            if let Some((cat, kw)) = self.taxonomy.keyword_match(&s.feat.norm) {
+            if let Some((cat, kw)) = self.taxonomy.keyword_match(&feat.norm) {
                 if cat != category {
-                    let known = self.model.class_index(cat).map(|k| s.probs[k] as f64).unwrap_or(0.0);
+                    let known = self.model.class_index(cat).map(|k| probs[k] as f64).unwrap_or(0.0);
                     let confidence = known.max(0.75);
                     return Guess { category: cat.to_string(), confidence, reason: format!("keyword \"{kw}\" of category {cat}") };
                 }
                 confidence = confidence.max(0.75);
             }
         }
-        let cues: Vec<String> = s
-            .feat
+        let cues: Vec<String> = feat
             .tags
             .iter()
             .filter(|h| tag_points_to(h.tag, &category))
-            .map(|h| format!("\"{}\"", h.text(&s.feat.norm)))
+            .map(|h| format!("\"{}\"", h.text(&feat.norm)))
             .collect();
         let reason = if cues.is_empty() { "embedded model".to_string() } else { format!("embedded model; cues {}", cues.join(", ")) };
         Guess { category, confidence, reason }
@@ -161,19 +163,18 @@ impl Engine {
     /// threat to "review" the business, pasted instructions), but they say what it is about.
     fn subject_topic(&self, record: &Record, s: &mut Scratch) -> Option<Guess> {
         const SURE: f32 = 0.9;
-        s.feat.extract(&record.subject, "");
-        let g = self.guess(s);
-        let cued = s.feat.tags.iter().any(|h| tag_points_to(h.tag, &g.category));
-        let topic = (g.category != OTHER && cued && g.confidence >= SURE as f64).then(|| Guess {
+        // Its own buffer: the whole message's features stay in `s.feat` for the rules.
+        s.subject.extract(&record.subject, "");
+        let g = self.guess(&s.subject, &mut s.acc, &mut s.probs);
+        let cued = s.subject.tags.iter().any(|h| tag_points_to(h.tag, &g.category));
+        (g.category != OTHER && cued && g.confidence >= SURE as f64).then(|| Guess {
             reason: format!("the subject alone says {} ({:.2}); {}", g.category, g.confidence, g.reason),
             ..g
-        });
-        self.prepare(record, s);
-        topic
+        })
     }
 
     fn decide(&self, record: &Record, s: &mut Scratch) -> Decision {
-        let mut g = self.guess(s);
+        let mut g = self.guess(&s.feat, &mut s.acc, &mut s.probs);
         if g.category == OTHER {
             if let Some(t) = self.subject_topic(record, s) {
                 g = Guess { reason: format!("{}; the body alone read as other ({:.2})", t.reason, g.confidence), ..t };
@@ -313,8 +314,7 @@ fn is_reply(record: &Record) -> bool {
 /// so a huge message costs no more than a long one).
 fn entities_of(subject: &str, body: &str) -> crate::record::Entities {
     const MAX_CHARS: usize = 6000;
-    let cut = body.char_indices().nth(MAX_CHARS).map(|(i, _)| i).unwrap_or(body.len());
-    crate::stages::entities::extract(&format!("{subject}\n{}", &body[..cut]))
+    crate::stages::entities::extract(&format!("{subject}\n{}", text::head_chars(body, MAX_CHARS)))
 }
 
 /// Stores `triage` as the message's current triage unless it already is; returns

@@ -16,6 +16,18 @@ pub const MAX_BODY_CHARS: usize = 1500;
 /// Number of hash buckets (a power of two); fixed per model file.
 pub const BUCKET_BITS: u32 = 18;
 
+/// The first `n` characters of `s` (all of it when shorter). A text of at most `n` bytes has
+/// at most `n` characters, so most texts need no counting.
+pub fn head_chars(s: &str, n: usize) -> &str {
+    if s.len() <= n {
+        return s;
+    }
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
 /// Han, kana and Hangul: written without spaces between words.
 pub fn is_cjk(c: char) -> bool {
     matches!(c as u32,
@@ -165,6 +177,10 @@ impl FeatureBuf {
             if raw.is_empty() {
                 continue;
             }
+            if raw.is_ascii() {
+                prev = Some(self.word(raw, prev)); // most words: no script to split
+                continue;
+            }
             // A token may mix scripts ("订单123"): split CJK runs from the rest.
             let mut rest = raw;
             while !rest.is_empty() {
@@ -248,6 +264,13 @@ mod tests {
         assert_eq!(norm("Rückerstattung, BITTE!! Où est-il?"), " ruckerstattung bitte ou est il ");
         assert_eq!(norm("I don't know l'adresse"), " i don t know l adresse ");
         assert_eq!(norm("我的订单在哪里？"), " 我的订单在哪里 ");
+    }
+
+    #[test]
+    fn heads_are_cut_at_characters() {
+        assert_eq!(head_chars("Größe", 3), "Grö");
+        assert_eq!(head_chars("订单号", 2), "订单");
+        assert_eq!(head_chars("abc", 5), "abc");
     }
 
     #[test]

@@ -13,9 +13,15 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use foldhash::fast::RandomState;
+
 use anyhow::{Result, bail};
 
 pub const SOURCES: usize = 3;
+
+/// A message's distinct features. foldhash, not SipHash: hashing the words is a good part
+/// of scoring, and a per-process random seed still keeps crafted collisions out.
+pub type Features = HashSet<String, RandomState>;
 
 /// Where a training document came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +46,7 @@ pub struct SpamModel {
     pub meta: serde_json::Map<String, serde_json::Value>,
     pub docs: [u32; SOURCES],
     pub languages: BTreeMap<String, [u32; SOURCES]>,
-    pub tokens: HashMap<String, [u32; SOURCES]>,
+    pub tokens: HashMap<String, [u32; SOURCES], RandomState>,
 }
 
 /// What the model says about one message.
@@ -56,7 +62,7 @@ pub struct SpamScore {
 
 impl SpamModel {
     /// Adds one document's features `weight` times.
-    pub fn add(&mut self, source: Source, features: &HashSet<String>, language: Option<&str>, weight: u32) {
+    pub fn add(&mut self, source: Source, features: &Features, language: Option<&str>, weight: u32) {
         let s = source as usize;
         self.docs[s] += weight;
         if let Some(lang) = language {
@@ -99,12 +105,16 @@ impl SpamModel {
     /// Robinson's f(w) for a token, or None when unknown.
     fn token_probability(&self, counts: &[u32; SOURCES]) -> Option<f64> {
         let spam_freq = if self.docs[0] > 0 { counts[0] as f64 / self.docs[0] as f64 } else { return None };
-        let ham: Vec<f64> =
-            (1..SOURCES).filter(|&s| self.docs[s] > 0).map(|s| counts[s] as f64 / self.docs[s] as f64).collect();
-        if ham.is_empty() {
+        // The mean frequency over the ham sources the model has documents of.
+        let (mut ham_sum, mut ham_sources) = (0.0, 0);
+        for s in (1..SOURCES).filter(|&s| self.docs[s] > 0) {
+            ham_sum += counts[s] as f64 / self.docs[s] as f64;
+            ham_sources += 1;
+        }
+        if ham_sources == 0 {
             return None;
         }
-        let ham_freq = ham.iter().sum::<f64>() / ham.len() as f64;
+        let ham_freq = ham_sum / ham_sources as f64;
         if spam_freq + ham_freq == 0.0 {
             return None;
         }
@@ -116,7 +126,7 @@ impl SpamModel {
     /// Scores a message's features. `language` is its reliably detected language, if any:
     /// the model abstains on languages it has too little ham of, because then every word of
     /// that language looks like spam only for lack of evidence.
-    pub fn score(&self, features: &HashSet<String>, language: Option<&str>) -> SpamScore {
+    pub fn score(&self, features: &Features, language: Option<&str>) -> SpamScore {
         if let Some(lang) = language {
             if self.language_ham(lang) < MIN_LANGUAGE_HAM {
                 return SpamScore {
@@ -206,7 +216,7 @@ impl SpamModel {
             languages.insert(l, read_counts(r)?);
         }
         let n_tok = read_varint(r)? as usize;
-        let mut tokens = HashMap::with_capacity(n_tok.min(1 << 22));
+        let mut tokens = HashMap::with_capacity_and_hasher(n_tok.min(1 << 22), RandomState::default());
         for _ in 0..n_tok {
             let t = read_short_str(r)?;
             tokens.insert(t, read_counts(r)?);
@@ -285,7 +295,7 @@ fn read_short_str(r: &mut &[u8]) -> Result<String> {
 mod tests {
     use super::*;
 
-    fn set(words: &[&str]) -> HashSet<String> {
+    fn set(words: &[&str]) -> Features {
         words.iter().map(|w| w.to_string()).collect()
     }
 

@@ -1,6 +1,7 @@
 //! Bounces: delivery status notifications (RFC 3464 `multipart/report`), the many
 //! non-standard formats mail servers use, and abuse feedback reports (ARF).
 
+use std::cell::LazyCell;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -9,6 +10,7 @@ use super::headers::{self, content_type, null_return_path};
 use super::testmail::bare_subject;
 use crate::mail::parse::Headers;
 use crate::record::Record;
+use crate::stages::classify::text::head_chars;
 
 /// Senders that are mail systems, not people.
 static DAEMON_SENDER: LazyLock<Regex> = LazyLock::new(|| {
@@ -142,22 +144,24 @@ pub fn report(record: &Record, headers: Option<&Headers>) -> Option<Report> {
     let subject = record.subject.trim();
     let forwarded = bare_subject(subject).len() < subject.len() && !subject.to_ascii_lowercase().starts_with("re");
     let bounce_subject = SUBJECT.is_match(subject);
-    let dsn_in_new = DSN_BODY.is_match(head(&record.text_new));
-    let dsn_body = dsn_in_new || DSN_BODY.is_match(head(&record.text));
+    // The failure wording is looked for only when a rule below asks: most mail never does.
+    let dsn_in_new = LazyCell::new(|| DSN_BODY.is_match(head(&record.text_new)));
+    let dsn_body = LazyCell::new(|| *dsn_in_new || has_more_text(record) && DSN_BODY.is_match(head(&record.text)));
     // Someone forwarding a bounce with words of their own is asking us something.
-    let person_wrote =
-        record.text_new.contains('?') || forwarded && !dsn_in_new && record.text_new.split_whitespace().count() > 12;
+    let person_wrote = || {
+        record.text_new.contains('?') || forwarded && !*dsn_in_new && record.text_new.split_whitespace().count() > 12
+    };
 
     if let Some(who) = daemon_sender(record) {
         return Some(Report::Bounce(format!("bounce {who}")));
     }
     if let Some(address) = list_robot(record) {
-        if headers.is_some_and(headers::list_software) || bounce_subject || dsn_body {
+        if headers.is_some_and(headers::list_software) || bounce_subject || *dsn_body {
             return Some(Report::Autoreply(format!("notice from a mailing-list robot ({address})")));
         }
     }
     if headers.is_some_and(null_return_path)
-        && (bounce_subject || subject.is_empty() || dsn_body || FAILURE_WORDS.is_match(head(&record.text)) || returns_original(record))
+        && (bounce_subject || subject.is_empty() || *dsn_body || FAILURE_WORDS.is_match(head(&record.text)) || returns_original(record))
     {
         return Some(Report::Bounce("bounce: null sender (Return-Path: <>) with a delivery failure".into()));
     }
@@ -167,13 +171,13 @@ pub fn report(record: &Record, headers: Option<&Headers>) -> Option<Report> {
     if MACHINE_ONLY.is_match(head(&record.text_new)) {
         return Some(Report::Bounce("bounce: delivery-status fields in the text".into()));
     }
-    if person_wrote {
+    if person_wrote() {
         return None;
     }
-    if MACHINE_ONLY.is_match(head(&record.text)) {
+    if has_more_text(record) && MACHINE_ONLY.is_match(head(&record.text)) {
         return Some(Report::Bounce("bounce: delivery-status fields in the forwarded text".into()));
     }
-    if bounce_subject && dsn_body {
+    if bounce_subject && *dsn_body {
         return Some(Report::Bounce(format!("bounce: subject \"{}\" and a delivery failure in the text", clip(subject))));
     }
     if bounce_subject && returns_original(record) && !forwarded {
@@ -182,15 +186,18 @@ pub fn report(record: &Record, headers: Option<&Headers>) -> Option<Report> {
     None
 }
 
+/// The whole text says more than its new part (a quote, a forward): the rules that read
+/// `text` after `text_new` would otherwise read the same words twice.
+fn has_more_text(record: &Record) -> bool {
+    record.text != record.text_new
+}
+
 fn clip(s: &str) -> String {
     super::headers::clip(s)
 }
 
 fn head(text: &str) -> &str {
-    match text.char_indices().nth(8000) {
-        Some((i, _)) => &text[..i],
-        None => text,
-    }
+    head_chars(text, 8000)
 }
 
 #[cfg(test)]

@@ -51,8 +51,9 @@ impl History for Ledger {
         let row: Option<(String, String, Option<String>, String)> = self
             .conn()
             .prepare_cached(
+                // ORs, not IN: SQLite would build a temporary table for the list on every call.
                 "SELECT label, source, actor, created_at FROM labels WHERE message = ?1 AND task = ?2 \
-                 AND source IN ('rescue', 'confirm', 'mark-spam') ORDER BY id DESC LIMIT 1",
+                 AND (source = 'rescue' OR source = 'confirm' OR source = 'mark-spam') ORDER BY id DESC LIMIT 1",
             )?
             .query_row(params![id, TASK], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
@@ -75,15 +76,17 @@ impl History for Ledger {
     }
 
     fn our_sent_message(&self, message_ids: &[&str]) -> Result<Option<String>> {
+        // Two lookups, not IN (?1, ?2): SQLite would build a temporary table for the list.
         let mut stmt = self.conn().prepare_cached(
-            "SELECT 1 FROM drafts WHERE out_message_id IN (?1, ?2) LIMIT 1",
+            "SELECT EXISTS(SELECT 1 FROM drafts WHERE out_message_id = ?1) \
+             OR EXISTS(SELECT 1 FROM drafts WHERE out_message_id = ?2)",
         )?;
         for m in message_ids {
             let bare = strip_angles(m);
             if bare.is_empty() {
                 continue;
             }
-            if stmt.exists(params![bare, format!("<{bare}>")])? {
+            if stmt.query_row(params![bare, format!("<{bare}>")], |r| r.get::<_, bool>(0))? {
                 return Ok(Some(bare.to_string()));
             }
         }

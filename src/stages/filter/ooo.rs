@@ -4,6 +4,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::stages::classify::text::head_chars;
+
 /// Subjects that only automatic replies use. Words a customer might use in a subject of
 /// their own ("delivery during my absence") count only at the start, where auto-replies put
 /// them ("Out of Office: Re: …").
@@ -69,10 +71,7 @@ pub fn body_says_away(text: &str) -> bool {
 }
 
 fn head(text: &str) -> &str {
-    match text.char_indices().nth(1500) {
-        Some((i, _)) => &text[..i],
-        None => text,
-    }
+    head_chars(text, 1500)
 }
 
 #[cfg(test)]

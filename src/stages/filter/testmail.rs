@@ -21,24 +21,27 @@ const FILLER: &[&str] = &[
     "ok", "thanks", "thx", "esto", "es", "una", "ist", "das", "est", "ceci", "c'est", "1-2-3", "asdf", "qwerty", "邮件", "请忽略", "忽略", "send", "sent", "sending",
 ];
 
-fn words(text: &str) -> Vec<String> {
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| c.is_whitespace() || ",.;:!?()[]\"'-_/…。，！？".contains(c))
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
-        .collect()
 }
+
+/// Longest test phrase, in words.
+const MAX_PHRASE_WORDS: usize = 16;
 
 /// The text says nothing but "test" (and filler); empty text is not a test phrase.
 pub fn is_test_phrase(text: &str) -> bool {
-    let w = words(text);
+    // One word past the longest phrase says enough: a long text is never read to its end.
+    let w: Vec<String> = words(text).take(MAX_PHRASE_WORDS + 1).collect();
     !w.is_empty()
-        && w.len() <= 16
+        && w.len() <= MAX_PHRASE_WORDS
         && w.iter().any(|w| TEST_WORDS.contains(&w.as_str()))
         && w.iter().all(|w| TEST_WORDS.contains(&w.as_str()) || FILLER.contains(&w.as_str()))
 }
 
 fn mentions_test(text: &str) -> bool {
-    words(text).iter().any(|w| TEST_WORDS.contains(&w.as_str()))
+    words(text).any(|w| TEST_WORDS.contains(&w.as_str()))
 }
 
 /// Strips reply and forward prefixes ("Re:", "Fwd:", "AW:", …).
@@ -97,6 +100,9 @@ mod tests {
         assert!(test_reason("Prueba", "esto es una prueba", false, false).is_some());
         assert!(test_reason("Prueba", "esto es una prueba de mi pedido roto", false, false).is_none());
         assert!(test_reason("测试", "测试邮件", false, false).is_some());
+        // Sixteen words at most.
+        assert!(is_test_phrase(&"test ".repeat(16)));
+        assert!(!is_test_phrase(&"test ".repeat(17)));
     }
 
     #[test]

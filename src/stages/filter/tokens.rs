@@ -5,10 +5,14 @@
 //! Message-ID or list headers goes in: those describe where a corpus came from, not whether
 //! a message is spam, and a model that learns them does not carry over to another mailbox.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+use super::bayes::Features;
+use crate::stages::classify::language::by_function_words;
+use crate::stages::classify::text::{head_chars, normalize_into};
 
 /// Only the head of a long body is read: spam shows itself early and this bounds the cost.
 const MAX_BODY_CHARS: usize = 16 * 1024;
@@ -30,19 +34,45 @@ static MONEY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[$€£¥]\s?\d|\d\s?(?:usd|eur|dollars)(?-u:\b)").expect("money regex"));
 
 /// The distinct features of one message.
-pub fn features(subject: &str, body: &str) -> HashSet<String> {
-    let mut out = HashSet::new();
+pub fn features(subject: &str, body: &str) -> Features {
+    let mut out = Features::default();
+    subject_features(subject, &mut out);
     let body = head_chars(body, MAX_BODY_CHARS);
-    // Subject words count twice: as words, and marked as subject words.
-    let mut words = Vec::new();
-    push_words(subject, &mut words);
-    for w in words.drain(..) {
+    let without_urls = link_features(body, &mut out);
+    // The second pass that cuts the addresses only for a text that has one.
+    let clean = match EMAIL.find(&without_urls) {
+        Some(_) => {
+            out.insert("e:addr".into());
+            Cow::Owned(EMAIL.replace_all(&without_urls, " ").into_owned())
+        }
+        None => without_urls,
+    };
+    if MONEY.is_match(&clean.to_lowercase()) {
+        out.insert("p:money".into());
+    }
+    if clean.contains("!!") {
+        out.insert("p:!!".into());
+    }
+    for_each_word(&clean, |w| insert(&mut out, w));
+    out
+}
+
+/// Adds a feature, allocating only for one not yet there (most words come more than once).
+fn insert(out: &mut Features, feature: &str) {
+    if !out.contains(feature) {
+        out.insert(feature.to_string());
+    }
+}
+
+/// Subject words count twice: as words, and marked as subject words.
+fn subject_features(subject: &str, out: &mut Features) {
+    for_each_word(subject, |w| {
         // Order numbers make numbers in customers' subjects common; only the word form counts.
         if !w.starts_with("n:") {
             out.insert(format!("s:{w}"));
         }
-        out.insert(w);
-    }
+        insert(out, w);
+    });
     let letters: Vec<char> = subject.chars().filter(|c| c.is_alphabetic()).collect();
     if letters.len() >= 6 && letters.iter().all(|c| !c.is_lowercase()) && letters.iter().any(|c| c.is_uppercase()) {
         out.insert("s:ALLCAPS".into());
@@ -50,7 +80,10 @@ pub fn features(subject: &str, body: &str) -> HashSet<String> {
     if subject.contains("!!") || subject.contains("$$") {
         out.insert("s:!!".into());
     }
+}
 
+/// Shapes of the links in `body`; returns `body` with each link replaced by a space.
+fn link_features<'a>(body: &'a str, out: &mut Features) -> Cow<'a, str> {
     let mut links = 0;
     for cap in URL.captures_iter(body) {
         links += 1;
@@ -74,34 +107,41 @@ pub fn features(subject: &str, body: &str) -> HashSet<String> {
     if links > 5 {
         out.insert("u:many".into());
     }
-    let without_urls = URL.replace_all(body, " ");
-    if EMAIL.is_match(&without_urls) {
-        out.insert("e:addr".into());
-    }
-    let clean = EMAIL.replace_all(&without_urls, " ");
-    if MONEY.is_match(&clean.to_lowercase()) {
-        out.insert("p:money".into());
-    }
-    if clean.contains("!!") {
-        out.insert("p:!!".into());
-    }
-    words.clear();
-    push_words(&clean, &mut words);
-    out.extend(words);
-    out
+    if links > 0 { URL.replace_all(body, " ") } else { Cow::Borrowed(body) }
 }
 
+/// Characters the language is judged on.
+const LANGUAGE_CHARS: usize = 2000;
+
 /// The message's language (ISO 639-3, as whatlang names it) when detection is reliable.
+/// Plainly English text (most mail) is told by its function words, without whatlang, which
+/// costs more than the rest of the spam model together.
 pub fn language(text: &str) -> Option<&'static str> {
-    let info = whatlang::detect(head_chars(text, 2000))?;
+    let head = head_chars(text, LANGUAGE_CHARS);
+    if plainly_english(head) {
+        return Some("eng");
+    }
+    let info = whatlang::detect(head)?;
     info.is_reliable().then(|| info.lang().code())
 }
 
-fn head_chars(s: &str, n: usize) -> &str {
-    match s.char_indices().nth(n) {
-        Some((i, _)) => &s[..i],
-        None => s,
+/// Mostly ASCII letters (so whatlang too would read it as Latin script), and English
+/// function words win a clear vote.
+fn plainly_english(head: &str) -> bool {
+    let (mut ascii, mut other) = (0usize, 0usize);
+    for c in head.chars() {
+        if c.is_ascii_alphabetic() {
+            ascii += 1;
+        } else if !c.is_ascii() && c.is_alphabetic() {
+            other += 1;
+        }
     }
+    if ascii <= other {
+        return false;
+    }
+    let mut norm = String::with_capacity(head.len() + 1);
+    normalize_into(head, LANGUAGE_CHARS, &mut norm);
+    by_function_words(&norm) == Some("en")
 }
 
 /// Han, kana and Hangul: no spaces between words, so bigrams stand in for words.
@@ -114,48 +154,57 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() && !is_cjk(c) || c == '\'' || c == '$' || c == '€' || c == '£'
 }
 
-fn push_words(text: &str, out: &mut Vec<String>) {
+/// Calls `f` with each word feature of `text` in turn (the same word as often as it occurs).
+fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
     let mut word = String::new();
     let mut cjk: Vec<char> = Vec::new();
     for c in text.chars() {
         if is_cjk(c) {
-            flush_word(&mut word, out);
+            flush_word(&mut word, &mut f);
             cjk.push(c);
             continue;
         }
-        flush_cjk(&mut cjk, out);
-        if is_word_char(c) {
+        flush_cjk(&mut cjk, &mut f);
+        if c.is_ascii_alphanumeric() || c == '\'' || c == '$' {
+            word.push(c.to_ascii_lowercase()); // is_word_char, without the Unicode tables
+        } else if is_word_char(c) {
             word.extend(c.to_lowercase());
         } else {
-            flush_word(&mut word, out);
+            flush_word(&mut word, &mut f);
         }
     }
-    flush_word(&mut word, out);
-    flush_cjk(&mut cjk, out);
+    flush_word(&mut word, &mut f);
+    flush_cjk(&mut cjk, &mut f);
 }
 
-fn flush_word(word: &mut String, out: &mut Vec<String>) {
+/// Numbers by their length in digits ("n:9": nine or more).
+const NUMBERS: [&str; 10] = ["n:0", "n:1", "n:2", "n:3", "n:4", "n:5", "n:6", "n:7", "n:8", "n:9"];
+
+fn flush_word(word: &mut String, f: &mut impl FnMut(&str)) {
     let w = word.trim_matches('\'');
     let n = w.chars().count();
     if (2..=MAX_WORD_CHARS).contains(&n) {
         if w.chars().all(|c| c.is_ascii_digit()) {
-            out.push(format!("n:{}", n.min(9)));
+            f(NUMBERS[n.min(9)]);
         } else if w.starts_with(['$', '€', '£']) && w.chars().skip(1).all(|c| c.is_ascii_digit()) {
-            out.push("p:price".into());
+            f("p:price");
         } else if !ETIQUETTE.contains(&w) {
-            out.push(w.to_string());
+            f(w);
         }
     }
     word.clear();
 }
 
-fn flush_cjk(run: &mut Vec<char>, out: &mut Vec<String>) {
+fn flush_cjk(run: &mut Vec<char>, f: &mut impl FnMut(&str)) {
+    let mut bigram = String::new();
     match run.len() {
         0 => {}
-        1 => out.push(run[0].to_string()),
+        1 => f(run[0].encode_utf8(&mut [0; 4])),
         _ => {
             for pair in run.windows(2) {
-                out.push(pair.iter().collect());
+                bigram.clear();
+                bigram.extend(pair);
+                f(&bigram);
             }
         }
     }
@@ -166,7 +215,7 @@ fn flush_cjk(run: &mut Vec<char>, out: &mut Vec<String>) {
 mod tests {
     use super::*;
 
-    fn has(f: &HashSet<String>, t: &str) -> bool {
+    fn has(f: &Features, t: &str) -> bool {
         f.contains(t)
     }
 
@@ -198,6 +247,14 @@ mod tests {
         let f = features("", "Dear Sir or Madam, kindly advise. Yours faithfully, Margaret");
         assert!(!has(&f, "dear") && !has(&f, "kindly") && !has(&f, "faithfully"));
         assert!(has(&f, "advise") && has(&f, "margaret"));
+    }
+
+    #[test]
+    fn languages_are_told_with_or_without_whatlang() {
+        assert_eq!(language("Hello, where is my order? I have been waiting for two weeks and it has not arrived."), Some("eng"));
+        assert_eq!(language("Hallo, wo ist meine Bestellung? Ich warte seit zwei Wochen und sie ist noch nicht da."), Some("deu"));
+        // English words in a Chinese text do not make it English.
+        assert_eq!(language("你好，我的订单还没有到，请帮我查一下物流信息，谢谢。我很着急，这是给我妈妈的生日礼物。it is for my mom"), Some("cmn"));
     }
 
     #[test]
