@@ -51,17 +51,10 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    /// Serializes the finished record (a parsing thread calls this, so the ledger writer need
-    /// not) and drops its body texts, which from here on only the JSON carries: a batch
-    /// waiting to be stored holds each body once.
+    /// Serializes the finished record; a parsing thread calls this so the ledger writer need not.
     pub fn seal(mut self) -> Parsed {
-        // A Record always serializes (string keys, no non-finite floats); on None the texts
-        // stay and the writer serializes.
+        // A Record always serializes (string keys, no non-finite floats); None leaves it to the writer.
         self.json = serde_json::to_string(&self.record).ok();
-        if self.json.is_some() {
-            self.record.text = String::new();
-            self.record.text_new = String::new();
-        }
         self
     }
 }

@@ -17,8 +17,7 @@ use crate::stages::cases::{self, Rules as CaseRules};
 /// first batch is small, so a reader down the pipe starts at once; each next one is twice as
 /// big up to the cap, because a commit rewrites every index page the batch touched, and in a
 /// big ledger most pages of the hash-keyed indexes are touched by any few hundred messages
-/// (a 100 MB mbox: 2.6 GB written with 500-message commits, 0.8 GB with these). A waiting
-/// message costs its raw bytes and its JSON line: the parsed record keeps no body text.
+/// (a 100 MB mbox: 2.6 GB written with 500-message commits, 0.8 GB with these).
 const FIRST_BATCH_MESSAGES: usize = 500;
 const MAX_BATCH_MESSAGES: usize = 32768;
 const BATCH_BYTES: usize = 32 * 1024 * 1024;
