@@ -164,7 +164,9 @@ fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
             cjk.push(c);
             continue;
         }
-        flush_cjk(&mut cjk, &mut f);
+        if !cjk.is_empty() {
+            flush_cjk(&mut cjk, &mut f);
+        }
         if c.is_ascii_alphanumeric() || c == '\'' || c == '$' {
             word.push(c.to_ascii_lowercase()); // is_word_char, without the Unicode tables
         } else if is_word_char(c) {
