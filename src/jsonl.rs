@@ -235,11 +235,7 @@ impl RecordWriter {
     pub fn write_json(&mut self, json: &str) -> io::Result<()> {
         self.out.write_all(json.as_bytes())?;
         self.out.write_all(b"\n")?;
-        self.written += 1;
-        if self.flush_each {
-            self.out.flush()?;
-        }
-        Ok(())
+        self.line_written()
     }
 
     /// Writes any JSON value as one line (decisions, send attempts, status objects).
@@ -248,6 +244,11 @@ impl RecordWriter {
         serde_json::to_writer(&mut self.line, value).map_err(io::Error::from)?;
         self.line.push(b'\n');
         self.out.write_all(&self.line)?;
+        self.line_written()
+    }
+
+    /// Counts a line just written, and flushes it when lines are flushed one by one.
+    fn line_written(&mut self) -> io::Result<()> {
         self.written += 1;
         if self.flush_each {
             self.out.flush()?;

@@ -12,7 +12,7 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use serde_json::json;
 
 use super::Ctx;
-use super::stream::{Emit, run_stage_batched};
+use super::stream::{Emit, read_in_background, run_stage_batched, warn_if_terminal};
 use crate::config::Config;
 use crate::error::{ConfigError, Outcome, UsageError};
 use crate::jsonl::{LinePos, RecordReader, RecordWriter};
@@ -154,12 +154,6 @@ impl Tally {
     }
 }
 
-fn warn_if_terminal(inputs: &[PathBuf], ctx: &Ctx) {
-    if RecordReader::new(inputs).reads_from_terminal() && !ctx.global.quiet {
-        eprintln!("mailroom classify: reading records from the terminal (pipe them in, or name files; Ctrl-D ends)");
-    }
-}
-
 /// Records that are already waiting are classified together and stored in one transaction
 /// (then written out), so a batch costs one commit; a slow trickle is handled one by one.
 fn run_embedded(args: &ClassifyArgs, ctx: &mut Ctx, engine: &Engine) -> Result<Outcome> {
@@ -229,16 +223,9 @@ async fn run_model(args: &ClassifyArgs, ctx: &mut Ctx, engine: Arc<Engine>) -> R
     let cancelled = Arc::new(AtomicBool::new(false));
     ctx.ledger()?;
 
-    warn_if_terminal(&args.inputs, ctx);
+    warn_if_terminal(ctx, &RecordReader::new(&args.inputs));
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-    let inputs = args.inputs.clone();
-    std::thread::spawn(move || {
-        for item in RecordReader::new(&inputs) {
-            if tx.blocking_send(item).is_err() {
-                break;
-            }
-        }
-    });
+    read_in_background(&args.inputs, move |item| tx.blocking_send(item).is_ok());
 
     let progress = ctx.progress();
     progress.start(None, Unit::Messages);

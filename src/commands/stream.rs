@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result, bail};
 
 use super::Ctx;
-use crate::jsonl::{BadLine, LinePos, RecordReader, RecordWriter};
+use crate::jsonl::{BadLine, Item as ReaderItem, LinePos, RecordReader, RecordWriter};
 use crate::record::Record;
 use crate::stages::progress::{Reporter, Unit};
 
@@ -43,7 +43,8 @@ fn printable_id(id: &str) -> String {
     shown
 }
 
-fn warn_if_terminal(ctx: &Ctx, reader: &RecordReader) {
+/// Tells a user who forgot the pipe why nothing happens.
+pub(super) fn warn_if_terminal(ctx: &Ctx, reader: &RecordReader) {
     if reader.reads_from_terminal() && !ctx.global.quiet {
         eprintln!(
             "mailroom {}: reading records from the terminal (pipe them in, or name files; Ctrl-D ends)",
@@ -113,6 +114,19 @@ pub fn run_stage(
     Ok(stats)
 }
 
+/// Reads `inputs` on a thread of its own, handing each line to `send` until it returns false
+/// (the receiving side is gone), so parsing JSON overlaps the stage's own work.
+pub(super) fn read_in_background(inputs: &[PathBuf], mut send: impl FnMut(ReaderItem) -> bool + Send + 'static) {
+    let inputs = inputs.to_vec();
+    std::thread::spawn(move || {
+        for item in RecordReader::new(&inputs) {
+            if !send(item) {
+                break;
+            }
+        }
+    });
+}
+
 /// At most this many waiting records share a transaction.
 const BATCH: usize = 256;
 
@@ -139,14 +153,7 @@ pub fn run_stage_batched<T>(
     warn_if_terminal(ctx, &RecordReader::new(inputs));
     ctx.ledger()?;
     let (tx, rx) = std::sync::mpsc::sync_channel(4 * BATCH);
-    let inputs = inputs.to_vec();
-    std::thread::spawn(move || {
-        for item in RecordReader::new(&inputs) {
-            if tx.send(item).is_err() {
-                break;
-            }
-        }
-    });
+    read_in_background(inputs, move |item| tx.send(item).is_ok());
     let progress = ctx.progress();
     progress.start(None, Unit::Messages);
     let mut writer = RecordWriter::stdout(false);

@@ -12,7 +12,8 @@ use regex::Regex;
 
 use super::bayes::Features;
 use crate::stages::classify::language::by_function_words;
-use crate::stages::classify::text::{head_chars, normalize_into};
+// Han, kana and Hangul (`is_cjk`): no spaces between words, so bigrams stand in for words.
+use crate::stages::classify::text::{head_chars, is_cjk, normalize_into};
 
 /// Only the head of a long body is read: spam shows itself early and this bounds the cost.
 const MAX_BODY_CHARS: usize = 16 * 1024;
@@ -142,12 +143,6 @@ fn plainly_english(head: &str) -> bool {
     let mut norm = String::with_capacity(head.len() + 1);
     normalize_into(head, LANGUAGE_CHARS, &mut norm);
     by_function_words(&norm) == Some("en")
-}
-
-/// Han, kana and Hangul: no spaces between words, so bigrams stand in for words.
-pub fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
 }
 
 fn is_word_char(c: char) -> bool {
