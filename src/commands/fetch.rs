@@ -367,23 +367,17 @@ pub fn import_files_with(
         let mut ingestor = Ingestor::new(origin).with_case_rules(case_rules.clone());
         let mut closed = false;
         let mut errors: Vec<String> = Vec::new();
-        for (item, position) in parsed {
+        let mut messages = parsed.filter_map(|(item, position)| {
             progress.set_position(position);
-            match item {
-                Ok((parsed, raw)) => {
-                    if ingestor.add_parsed(parsed, raw, None) {
-                        closed = hand_over(emit, ingestor.flush(&mut ledger)?);
-                        if closed {
-                            break;
-                        }
-                    }
-                }
-                Err(e) => errors.push(e.to_string()),
+            item.map_err(|e| errors.push(e.to_string())).ok()
+        });
+        while let Some(fresh) = ingestor.store_next_batch(&mut ledger, &mut messages)? {
+            closed = hand_over(emit, fresh);
+            if closed {
+                break;
             }
         }
-        if !closed && !ingestor.is_empty() {
-            closed = hand_over(emit, ingestor.flush(&mut ledger)?);
-        }
+        drop(messages);
         drop(ledger);
         progress.finish();
         totals.seen += ingestor.counts.seen;

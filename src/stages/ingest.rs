@@ -126,40 +126,53 @@ impl Ingestor {
         let batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
         self.batch_limit = (self.batch_limit * 2).min(MAX_BATCH_MESSAGES);
-        let origin = &self.origin;
-        let case_rules = &self.case_rules;
+        let (origin, case_rules) = (&self.origin, &self.case_rules);
         let (fresh, known) = ledger.write(|tx| {
-            let mut fresh = Vec::new();
-            let mut known = 0u64;
+            let mut stored = StoredBatch::default();
             for p in batch {
-                let Parsed { record, raw_sha256, json } = p.parsed;
-                let json = match json {
-                    Some(json) => json,
-                    None => serde_json::to_string(&record)?,
-                };
-                let stored = insert_message_json(
-                    tx,
-                    &NewMessage { record: &record, raw: &p.raw, raw_sha256: &raw_sha256 },
-                    &json,
-                    origin.run_id,
-                )?;
-                if let Some(s) = p.server {
-                    insert_location(tx, &origin.account, &origin.mailbox, s.uidvalidity, s.uid, &record.id)?;
-                }
-                match stored {
-                    Stored::New => {
-                        cases::attach_new(tx, &record, case_rules, origin.run_id)?;
-                        fresh.push(Fresh { id: record.id, json })
-                    }
-                    Stored::Known => known += 1,
-                }
+                stored.store(tx, p, origin, case_rules)?;
             }
             also(tx)?;
-            Ok((fresh, known))
+            Ok((stored.fresh, stored.known))
         })?;
         self.counts.new += fresh.len() as u64;
         self.counts.known += known;
         Ok(fresh)
+    }
+
+    /// Stores messages as `items` yields them, inside one open transaction that commits when
+    /// the batch is full or `items` runs out, and returns the batch's new records (None once
+    /// `items` is exhausted). Storing while the parsers make the next messages, rather than
+    /// collecting a batch first and then storing it, keeps the parsers and this thread busy
+    /// at the same time.
+    pub fn store_next_batch(
+        &mut self,
+        ledger: &mut Ledger,
+        items: &mut dyn Iterator<Item = (Parsed, Vec<u8>)>,
+    ) -> Result<Option<Vec<Fresh>>> {
+        // Take the write lock only once there is something to write.
+        let Some(first) = items.next() else { return Ok(None) };
+        let limit = self.batch_limit;
+        self.batch_limit = (self.batch_limit * 2).min(MAX_BATCH_MESSAGES);
+        let (origin, case_rules, counts) = (&self.origin, &self.case_rules, &mut self.counts);
+        let stored = ledger.write(|tx| {
+            let mut stored = StoredBatch::default();
+            let (mut messages, mut bytes) = (0usize, 0usize);
+            for (parsed, raw) in std::iter::once(first).chain(items) {
+                counts.seen += 1;
+                counts.bytes += raw.len() as u64;
+                messages += 1;
+                bytes += raw.len();
+                stored.store(tx, Pending { parsed, raw, server: None }, origin, case_rules)?;
+                if messages >= limit || bytes >= BATCH_BYTES {
+                    break;
+                }
+            }
+            Ok(stored)
+        })?;
+        self.counts.new += stored.fresh.len() as u64;
+        self.counts.known += stored.known;
+        Ok(Some(stored.fresh))
     }
 
     pub fn flush(&mut self, ledger: &mut Ledger) -> Result<Vec<Fresh>> {
@@ -168,6 +181,42 @@ impl Ingestor {
 
     pub fn is_empty(&self) -> bool {
         self.batch.is_empty()
+    }
+}
+
+/// What one transaction stored: the new records, and how many were already in the ledger.
+#[derive(Default)]
+struct StoredBatch {
+    fresh: Vec<Fresh>,
+    known: u64,
+}
+
+impl StoredBatch {
+    /// Stores one message (once: a known one only gains its IMAP location) and, when new,
+    /// attaches it to its service case.
+    fn store(&mut self, tx: &rusqlite::Connection, p: Pending, origin: &Origin, case_rules: &CaseRules) -> Result<()> {
+        let Parsed { record, raw_sha256, json } = p.parsed;
+        let json = match json {
+            Some(json) => json,
+            None => serde_json::to_string(&record)?,
+        };
+        let stored = insert_message_json(
+            tx,
+            &NewMessage { record: &record, raw: &p.raw, raw_sha256: &raw_sha256 },
+            &json,
+            origin.run_id,
+        )?;
+        if let Some(s) = p.server {
+            insert_location(tx, &origin.account, &origin.mailbox, s.uidvalidity, s.uid, &record.id)?;
+        }
+        match stored {
+            Stored::New => {
+                cases::attach_new(tx, &record, case_rules, origin.run_id)?;
+                self.fresh.push(Fresh { id: record.id, json })
+            }
+            Stored::Known => self.known += 1,
+        }
+        Ok(())
     }
 }
 
@@ -279,6 +328,23 @@ mod tests {
             }
         }
         assert_eq!(flushed_at, [500, 1000, 2000, 4000, 8000, 16000]);
+    }
+
+    #[test]
+    fn streamed_batches_grow_like_collected_ones_and_end_when_the_input_does() {
+        let mut ledger = Ledger::open_in_memory().unwrap();
+        let mut ing = Ingestor::new(origin());
+        let mut messages = (0..3_700u32).map(|i| {
+            let raw = format!("From: a@b.c\nSubject: n{i}\nMessage-ID: <{i}@x>\n\nbody\n").into_bytes();
+            (parse_message(&raw, "files", "t", 1 << 20).seal(), raw)
+        });
+        let mut sizes = Vec::new();
+        while let Some(fresh) = ing.store_next_batch(&mut ledger, &mut messages).unwrap() {
+            sizes.push(fresh.len());
+        }
+        assert_eq!(sizes, [500, 1000, 2000, 200]);
+        assert_eq!((ing.counts.seen, ing.counts.new), (3_700, 3_700));
+        assert_eq!(ledger.message_count().unwrap(), 3_700);
     }
 
     #[test]
