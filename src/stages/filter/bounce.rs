@@ -49,8 +49,8 @@ static DSN_BODY: LazyLock<Regex> = LazyLock::new(|| {
         r#"(?imx)
         ^[>\s]*(?:final-recipient|original-recipient|diagnostic-code|reporting-mta|remote-mta|x-postfix-queue-id)\s*:
       | ^[>\s]*action\s*:\s*(?:failed|delayed)
-      | ^[>\s]*status\s*:\s*[45]\.\d{1,3}\.\d{1,3}
-      | (?-u:\b)[45]\d\d[\s-]+[45]\.\d{1,3}\.\d{1,3}(?-u:\b) | (?-u:\b)(?:550|551|552|553|554)\s.{0,40}(?:user|mailbox|recipient|address|rejected|denied)
+      | ^[>\s]*status\s*:\s*[45]\.[0-9]{1,3}\.[0-9]{1,3}
+      | (?-u:\b)[45][0-9][0-9][\s-]+[45]\.[0-9]{1,3}\.[0-9]{1,3}(?-u:\b) | (?-u:\b)(?:550|551|552|553|554)\s.{0,40}(?:user|mailbox|recipient|address|rejected|denied)
       | permanent\s+fatal\s+errors | this\s+is\s+the\s+mail\s+system\s+at\s+host | mail\s+delivery\s+software
       | wasn't\s+able\s+to\s+deliver\s+your\s+message | your\s+message\s+(?:could\s+not|couldn't|cannot|can't)\s+be\s+delivered
       | delivery\s+to\s+the\s+following\s+recipients?\s+(?:failed|has\s+been\s+delayed)
@@ -73,7 +73,7 @@ static MACHINE_ONLY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Hotmail's junk-mail reports (JMRP): the reported message comes attached.
 static COMPLAINT_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*complaint\s+about\s+message\s+from\s+\d{1,3}(?:\.\d{1,3}){3}\s*$").expect("complaint regex")
+    Regex::new(r"(?i)^\s*complaint\s+about\s+message\s+from\s+[0-9]{1,3}(?:\.[0-9]{1,3}){3}\s*$").expect("complaint regex")
 });
 
 /// Weaker wording of a failed delivery; it counts only from a null sender.
