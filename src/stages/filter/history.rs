@@ -97,12 +97,15 @@ impl History for Ledger {
         // The sender's latest messages only: a sender with thousands of messages (a shop's
         // notification address) would otherwise cost a walk over all of them per message,
         // and every label of the task was scanned for the second test.
+        // One pass over them and ORed states rather than `IN (…)`: a CTE read twice and an IN
+        // list each made SQLite build a temporary table per call (page faults and kernel time
+        // in every message of a filter run).
         Ok(self.conn().prepare_cached(
-            "WITH recent AS (SELECT id FROM messages WHERE from_addr = ?1 ORDER BY date_utc DESC LIMIT 50) \
-             SELECT EXISTS(SELECT 1 FROM recent m CROSS JOIN drafts d ON d.message = m.id \
-                 WHERE d.state IN ('sent', 'sending', 'approved', 'handled')) \
-             OR EXISTS(SELECT 1 FROM recent m CROSS JOIN labels l ON l.message = m.id \
-                 WHERE l.task = ?2 AND l.label = ?3)",
+            "SELECT EXISTS(SELECT 1 FROM \
+                 (SELECT id FROM messages WHERE from_addr = ?1 ORDER BY date_utc DESC LIMIT 50) m \
+             WHERE EXISTS(SELECT 1 FROM drafts d WHERE d.message = m.id AND (d.state = 'sent' \
+                     OR d.state = 'sending' OR d.state = 'approved' OR d.state = 'handled')) \
+                 OR EXISTS(SELECT 1 FROM labels l WHERE l.message = m.id AND l.task = ?2 AND l.label = ?3))",
         )?
         .query_row(params![address, TASK, HAM], |r| r.get(0))?)
     }
