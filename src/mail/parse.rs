@@ -203,10 +203,13 @@ impl Headers {
     /// decoded the subject (12 % of a filter run); the pairs are the same, odd lines included.
     pub fn parse(raw: &[u8]) -> Headers {
         let end = find_header_end(raw).min(1024 * 1024);
-        let pairs = Fields { block: &raw[..end.min(raw.len())], pos: 0 }
-            // mail-parser's headers_raw() left out values that are not UTF-8; so do we.
-            .filter_map(|(name, value)| Some((field_name(name), unfold(std::str::from_utf8(value).ok()?))))
-            .collect();
+        // Room for a typical relayed message's fields, so the list is not grown four times.
+        let mut pairs = Vec::with_capacity(32);
+        pairs.extend(
+            Fields { block: &raw[..end.min(raw.len())], pos: 0 }
+                // mail-parser's headers_raw() left out values that are not UTF-8; so do we.
+                .filter_map(|(name, value)| Some((field_name(name), unfold(std::str::from_utf8(value).ok()?)))),
+        );
         Headers { pairs }
     }
 
@@ -317,7 +320,10 @@ fn field_name(raw: &[u8]) -> String {
             return s.to_ascii_lowercase();
         }
     }
-    String::from_utf8_lossy(raw).to_ascii_lowercase()
+    match std::str::from_utf8(raw) {
+        Ok(name) => name.to_ascii_lowercase(), // the usual case, without from_utf8_lossy's walk
+        Err(_) => String::from_utf8_lossy(raw).to_ascii_lowercase(),
+    }
 }
 
 /// A value on one line: the unfolded lines, trimmed, joined by single spaces.
@@ -326,13 +332,19 @@ fn unfold(v: &str) -> String {
     if memchr::memchr2(b'\r', b'\n', t.as_bytes()).is_none() {
         return t.to_string(); // most headers: one line
     }
-    // Pushing the pieces into one String spares a Vec and a join per folded field.
+    // Folded fields (Received chains) are long: memchr finds the line breaks where a split on
+    // chars would decode every one, and the pieces go into one String with no Vec and join.
     let mut out = String::with_capacity(t.len());
-    for piece in t.split(['\r', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
+    let mut start = 0;
+    for cut in memchr::memchr2_iter(b'\r', b'\n', t.as_bytes()).chain([t.len()]) {
+        let piece = t[start..cut].trim();
+        if !piece.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(piece);
         }
-        out.push_str(piece);
+        start = cut + 1;
     }
     out
 }
@@ -400,10 +412,19 @@ Hi, my order #NW-1234 has not arrived.\r\n\r\nOn Sun, 2 Nov 2026 Support wrote:\
         let parser = MessageParser::new().header_text(HeaderName::Subject);
         if let Some(msg) = parser.parse_headers(&raw[..end.min(raw.len())]) {
             for (name, value) in msg.headers_raw() {
-                pairs.push((name.to_ascii_lowercase(), unfold(value)));
+                pairs.push((name.to_ascii_lowercase(), unfold_by_join(value)));
             }
         }
         pairs
+    }
+
+    /// The former `unfold`, the reference for the one that avoids decoding chars.
+    fn unfold_by_join(v: &str) -> String {
+        let t = v.trim();
+        if !t.contains(['\r', '\n']) {
+            return t.to_string();
+        }
+        v.split(['\r', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
     }
 
     fn assert_same_pairs(raw: &[u8], what: &str) {
@@ -441,7 +462,8 @@ Hi, my order #NW-1234 has not arrived.\r\n\r\nOn Sun, 2 Nov 2026 Support wrote:\
             b"Subject: =?utf-8?q?broken\nX: after broken word\n\n",
             b"Subject: =?iso-8859-1?q?open=20\n ended\nX: e\n\n",
             b"An Exceedingly Long Header Name That Goes On And On: v\nmmhs other recipients indicator to: w\n\n",
-            b"X-Nbsp: \xc2\xa0value with nbsp\xc2\xa0\n\n",
+            b"X-Nbsp: \xc2\xa0value with nbsp\xc2\xa0\n\xc2\xa0\n\n",
+            b"X-Unicode-Blank: a\r\n \xe3\x80\x80\xe2\x80\xa8\r\n\t\xc3\xa9 b \r\r\n c\r\n\r\n",
             &huge,
         ];
         for raw in cases {
