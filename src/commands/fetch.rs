@@ -330,6 +330,7 @@ pub fn import_files_with(
             Source::Maildir(p) => (file_name(p), None, Unit::Messages),
             Source::Eml(files) => ("eml".to_string(), Some(files.len() as u64), Unit::Messages),
         };
+        let from_pipe = matches!(&source, Source::Mbox(p) if p.as_os_str() == "-");
         progress.start(total, unit);
         progress.message(&mailbox);
         let origin = Origin {
@@ -365,18 +366,12 @@ pub fn import_files_with(
         let parsed = parse_in_order(raw_messages, &origin, workers);
         let mut ledger = ctx.ledger()?.checkpoint_in_background()?;
         let mut ingestor = Ingestor::new(origin).with_case_rules(case_rules.clone());
-        let mut closed = false;
         let mut errors: Vec<String> = Vec::new();
         let mut messages = parsed.filter_map(|(item, position)| {
             progress.set_position(position);
             item.map_err(|e| errors.push(e.to_string())).ok()
         });
-        while let Some(fresh) = ingestor.store_next_batch(&mut ledger, &mut messages)? {
-            closed = hand_over(emit, fresh);
-            if closed {
-                break;
-            }
-        }
+        let closed = ingestor.store_all(&mut ledger, &mut messages, from_pipe, emit)?;
         drop(messages);
         drop(ledger);
         progress.finish();
@@ -419,11 +414,6 @@ fn emit(writer: &mut RecordWriter, records: Vec<Fresh>) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
         Err(e) => Err(e.into()),
     }
-}
-
-/// Hands records over; returns true when the receiver wants no more.
-fn hand_over(emit: &mut dyn FnMut(Fresh) -> bool, records: Vec<Fresh>) -> bool {
-    records.into_iter().any(|r| !emit(r))
 }
 
 fn file_name(p: &std::path::Path) -> String {

@@ -175,6 +175,34 @@ impl Ingestor {
         Ok(Some(stored.fresh))
     }
 
+    /// Stores every message of `messages`, batch by batch, handing each batch's new records to
+    /// `emit` once committed; returns true when `emit` wants no more.
+    pub fn store_all(
+        &mut self,
+        ledger: &mut Ledger,
+        messages: &mut dyn Iterator<Item = (Parsed, Vec<u8>)>,
+        may_stall: bool,
+        emit: &mut dyn FnMut(Fresh) -> bool,
+    ) -> Result<bool> {
+        let mut hand_over = |records: Vec<Fresh>| records.into_iter().any(|r| !emit(r));
+        if may_stall {
+            // A pipe can stall between two messages: collect a batch first and hold the
+            // ledger's write lock only while storing it, so other commands are not kept waiting.
+            for (parsed, raw) in messages {
+                if self.add_parsed(parsed, raw, None) && hand_over(self.flush(ledger)?) {
+                    return Ok(true);
+                }
+            }
+            return Ok(!self.is_empty() && hand_over(self.flush(ledger)?));
+        }
+        while let Some(fresh) = self.store_next_batch(ledger, messages)? {
+            if hand_over(fresh) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     pub fn flush(&mut self, ledger: &mut Ledger) -> Result<Vec<Fresh>> {
         self.flush_with(ledger, |_| Ok(()))
     }
@@ -345,6 +373,35 @@ mod tests {
         assert_eq!(sizes, [500, 1000, 2000, 200]);
         assert_eq!((ing.counts.seen, ing.counts.new), (3_700, 3_700));
         assert_eq!(ledger.message_count().unwrap(), 3_700);
+    }
+
+    #[test]
+    fn a_pipe_that_stalls_between_messages_leaves_the_ledger_free_to_other_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let mut ledger = Ledger::open(&path).unwrap();
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        // Between two messages of the input: can another command write now?
+        let can_write = |other: &rusqlite::Connection| other.execute_batch("BEGIN IMMEDIATE; COMMIT").is_ok();
+        for may_stall in [true, false] {
+            let mut writable = Vec::new();
+            let mut messages = (0..3u32).map(|i| {
+                writable.push(can_write(&other));
+                let raw = format!("From: a@b.c\nSubject: s{may_stall}{i}\nMessage-ID: <{may_stall}{i}@x>\n\nbody\n").into_bytes();
+                (parse_message(&raw, "files", "t", 1 << 20).seal(), raw)
+            });
+            let mut emitted = 0;
+            let mut ing = Ingestor::new(origin());
+            let closed = ing.store_all(&mut ledger, &mut messages, may_stall, &mut |_| { emitted += 1; true }).unwrap();
+            assert!(!closed);
+            assert_eq!(emitted, 3);
+            if may_stall {
+                assert_eq!(writable, [true, true, true], "collected first, stored after");
+            } else {
+                assert_eq!(writable, [true, false, false], "files are stored as they are parsed, in one transaction");
+            }
+        }
     }
 
     #[test]
