@@ -7,11 +7,6 @@ use clap::Parser;
 use mailroom::cli::Cli;
 use mailroom::error;
 
-/// Records are many small strings made and dropped per message; mimalloc serves them in
-/// fewer instructions than glibc's malloc (filter + classify: see README's Benchmarks).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     install_panic_note();
     let cli = Cli::parse();
