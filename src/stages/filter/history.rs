@@ -155,22 +155,17 @@ pub fn record_verdict(
     result: &FilterResult,
     model: &str,
     run_id: Option<i64>,
-) -> Result<i64> {
+) -> Result<()> {
     let value = serde_json::to_value(result)?;
-    ledger.write(|tx| {
-        add_result(
-            tx,
-            &NewResult {
-                message: id,
-                stage: Stage::Filter,
-                summary: result.verdict.as_str(),
-                backend: "embedded",
-                model,
-                prompt_version: super::RULES_VERSION,
-                result: &value,
-                run_id,
-            },
-        )
+    ledger.defer_result(&NewResult {
+        message: id,
+        stage: Stage::Filter,
+        summary: result.verdict.as_str(),
+        backend: "embedded",
+        model,
+        prompt_version: super::RULES_VERSION,
+        result: &value,
+        run_id,
     })
 }
 
