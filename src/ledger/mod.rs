@@ -45,10 +45,6 @@ const AUTOCHECKPOINT_PAGES: u32 = 4096;
 pub struct Ledger {
     pub(crate) conn: Connection,
     path: PathBuf,
-    /// Stage results waiting for the open batch's commit (`defer_result`), and how many of
-    /// them came before the open step.
-    deferred: Vec<results::Deferred>,
-    step_start: usize,
 }
 
 /// Now as RFC 3339 UTC with seconds, the format every time column uses.
@@ -92,7 +88,7 @@ impl Ledger {
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         conn.set_prepared_statement_cache_capacity(64);
         migrations::migrate(&mut conn).with_context(|| format!("migrating ledger {}", path.display()))?;
-        Ok(Ledger { conn, path: path.to_path_buf(), deferred: Vec::new(), step_start: 0 })
+        Ok(Ledger { conn, path: path.to_path_buf() })
     }
 
     /// An in-memory ledger for unit tests.
@@ -101,7 +97,7 @@ impl Ledger {
         let mut conn = Connection::open_in_memory()?;
         conn.execute_batch("PRAGMA foreign_keys = ON;")?;
         migrations::migrate(&mut conn)?;
-        Ok(Ledger { conn, path: PathBuf::from(":memory:"), deferred: Vec::new(), step_start: 0 })
+        Ok(Ledger { conn, path: PathBuf::from(":memory:") })
     }
 
     pub fn path(&self) -> &Path {
@@ -145,18 +141,14 @@ impl Ledger {
         Ok(())
     }
 
-    /// Commits the batch opened by `begin_batch`, with the results deferred to it.
+    /// Commits the batch opened by `begin_batch`.
     pub fn commit_batch(&mut self) -> Result<()> {
-        for r in std::mem::take(&mut self.deferred) {
-            results::insert_deferred(&self.conn, &r)?;
-        }
         self.conn.execute_batch("COMMIT")?;
         Ok(())
     }
 
     /// Abandons the batch opened by `begin_batch` (a no-op when SQLite already rolled it back).
     pub fn rollback_batch(&mut self) {
-        self.deferred.clear();
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
@@ -169,15 +161,12 @@ impl Ledger {
         // step start a transaction of its own.
         anyhow::ensure!(!self.conn.is_autocommit(), "the ledger batch transaction has ended");
         self.conn.prepare_cached("SAVEPOINT step")?.execute([])?;
-        self.step_start = self.deferred.len();
         Ok(())
     }
 
-    /// Ends the step begun by `begin_step`: `keep` its writes, or undo them (and drop the
-    /// results it deferred).
+    /// Ends the step begun by `begin_step`: `keep` its writes, or undo them.
     pub fn end_step(&mut self, keep: bool) -> Result<()> {
         if !keep {
-            self.deferred.truncate(self.step_start);
             self.conn.prepare_cached("ROLLBACK TO step")?.execute([])?;
         }
         self.conn.prepare_cached("RELEASE step")?.execute([])?;
@@ -305,52 +294,6 @@ mod tests {
         insert(&mut ledger, 6).unwrap();
         assert!(ledger.conn().is_autocommit());
         assert_eq!(seen(&other), [1, 3, 5, 6]);
-    }
-
-    #[test]
-    fn deferred_results_are_stored_at_the_commit_of_their_batch_and_only_for_kept_steps() {
-        use crate::ledger::messages::{NewMessage, insert_message};
-        use crate::ledger::results::{NewResult, Stage};
-        let mut ledger = Ledger::open_in_memory().unwrap();
-        for id in ["a", "b", "c", "d"] {
-            let rec = crate::record::Record::new(id);
-            let raw = id.as_bytes();
-            ledger.write(|tx| insert_message(tx, &NewMessage { record: &rec, raw, raw_sha256: id }, None)).unwrap();
-        }
-        let result = |l: &mut Ledger, id: &str| {
-            let value = serde_json::json!({"verdict": "pass"});
-            l.defer_result(&NewResult {
-                message: id,
-                stage: Stage::Filter,
-                summary: "pass",
-                backend: "embedded",
-                model: "m",
-                prompt_version: "1",
-                result: &value,
-                run_id: None,
-            })
-        };
-        let stored = |l: &Ledger| -> Vec<String> {
-            let mut stmt = l.conn().prepare("SELECT message FROM stage_results ORDER BY message").unwrap();
-            stmt.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
-        };
-        result(&mut ledger, "a").unwrap();
-        assert_eq!(stored(&ledger), ["a"], "outside a batch: stored at once");
-        ledger.begin_batch().unwrap();
-        for (id, keep) in [("b", true), ("c", false), ("d", true)] {
-            ledger.begin_step().unwrap();
-            result(&mut ledger, id).unwrap();
-            ledger.end_step(keep).unwrap();
-        }
-        assert_eq!(stored(&ledger), ["a"], "in a batch: nothing before the commit");
-        ledger.commit_batch().unwrap();
-        assert_eq!(stored(&ledger), ["a", "b", "d"], "the failed step's result is dropped");
-        ledger.begin_batch().unwrap();
-        result(&mut ledger, "c").unwrap();
-        ledger.rollback_batch();
-        ledger.begin_batch().unwrap();
-        ledger.commit_batch().unwrap();
-        assert_eq!(stored(&ledger), ["a", "b", "d"], "a batch rolled back stores none of its results");
     }
 
     #[test]

@@ -39,10 +39,6 @@ pub struct NewResult<'a> {
 
 /// Adds a result as the next version; returns the version. Call inside a write transaction.
 pub fn add_result(conn: &Connection, r: &NewResult<'_>) -> Result<i64> {
-    insert(conn, r, &r.result.to_string())
-}
-
-fn insert(conn: &Connection, r: &NewResult<'_>, result_json: &str) -> Result<i64> {
     let version: i64 = conn
         .prepare_cached("SELECT COALESCE(MAX(version), 0) + 1 FROM stage_results WHERE message = ?1 AND stage = ?2")?
         .query_row(params![r.message, r.stage.as_str()], |row| row.get(0))?;
@@ -58,38 +54,12 @@ fn insert(conn: &Connection, r: &NewResult<'_>, result_json: &str) -> Result<i64
             r.backend,
             r.model,
             r.prompt_version,
-            result_json,
+            r.result.to_string(),
             r.run_id,
             now()
         ],
     )?;
     Ok(version)
-}
-
-/// A result held for the batch's commit (`Ledger::defer_result`).
-pub(crate) struct Deferred {
-    message: String,
-    stage: Stage,
-    summary: String,
-    backend: String,
-    model: String,
-    prompt_version: String,
-    result_json: String,
-    run_id: Option<i64>,
-}
-
-pub(crate) fn insert_deferred(conn: &Connection, d: &Deferred) -> Result<i64> {
-    let r = NewResult {
-        message: &d.message,
-        stage: d.stage,
-        summary: &d.summary,
-        backend: &d.backend,
-        model: &d.model,
-        prompt_version: &d.prompt_version,
-        result: &Value::Null,
-        run_id: d.run_id,
-    };
-    insert(conn, &r, &d.result_json)
 }
 
 /// The current result of one stage for one message as stored JSON text (no parsing).
@@ -137,28 +107,6 @@ impl Ledger {
     /// Stores a result in its own transaction.
     pub fn add_result(&mut self, r: &NewResult<'_>) -> Result<i64> {
         self.write(|tx| add_result(tx, r))
-    }
-
-    /// Stores a result: at once outside a batch; inside one, when the batch commits, after the
-    /// batch's steps and without a savepoint of its own. With a savepoint per record, SQLite
-    /// copied every page the insert touched (16 KiB each) in case of an undo: 16 % of the
-    /// instructions of a `filter` run went to storing its verdicts. A step that fails drops the
-    /// results it deferred. Reads in the same batch do not see a deferred result yet.
-    pub fn defer_result(&mut self, r: &NewResult<'_>) -> Result<()> {
-        if self.conn.is_autocommit() {
-            return self.add_result(r).map(drop);
-        }
-        self.deferred.push(Deferred {
-            message: r.message.to_string(),
-            stage: r.stage,
-            summary: r.summary.to_string(),
-            backend: r.backend.to_string(),
-            model: r.model.to_string(),
-            prompt_version: r.prompt_version.to_string(),
-            result_json: r.result.to_string(),
-            run_id: r.run_id,
-        });
-        Ok(())
     }
 }
 

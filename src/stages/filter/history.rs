@@ -155,17 +155,22 @@ pub fn record_verdict(
     result: &FilterResult,
     model: &str,
     run_id: Option<i64>,
-) -> Result<()> {
+) -> Result<i64> {
     let value = serde_json::to_value(result)?;
-    ledger.defer_result(&NewResult {
-        message: id,
-        stage: Stage::Filter,
-        summary: result.verdict.as_str(),
-        backend: "embedded",
-        model,
-        prompt_version: super::RULES_VERSION,
-        result: &value,
-        run_id,
+    ledger.write(|tx| {
+        add_result(
+            tx,
+            &NewResult {
+                message: id,
+                stage: Stage::Filter,
+                summary: result.verdict.as_str(),
+                backend: "embedded",
+                model,
+                prompt_version: super::RULES_VERSION,
+                result: &value,
+                run_id,
+            },
+        )
     })
 }
 
