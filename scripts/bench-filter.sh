@@ -98,6 +98,7 @@ rm -rf "$work/bogo"; mkdir -p "$work/bogo"
 # The tools take turns, run by run, so a change in the machine's load falls on both. Each
 # mailroom run starts from the same ledger (filter --all adds a version of each result).
 cp "$work/ledger.sqlite" "$work/ledger.orig"
+rm -f "$work"/t-mr.* "$work"/t-mrc.* "$work"/t-mrfc.* "$work"/t-bogo.*   # a kept BENCH_DIR's older runs
 for i in $(seq 1 "$runs"); do
   cp "$work/ledger.orig" "$work/ledger.sqlite"; rm -f "$work/ledger.sqlite-wal" "$work/ledger.sqlite-shm"
   timed "$work/t-mr.$i" taskset -c 0 "${mr[@]}" filter --all "$work/records.jsonl" > "$work/filtered.jsonl"

@@ -330,7 +330,12 @@ pub fn import_files_with(
             Source::Maildir(p) => (file_name(p), None, Unit::Messages),
             Source::Eml(files) => ("eml".to_string(), Some(files.len() as u64), Unit::Messages),
         };
-        let from_pipe = matches!(&source, Source::Mbox(p) if p.as_os_str() == "-");
+        // Anything but regular files (stdin, a FIFO, `<(zcat …)`) can stall between messages.
+        let may_stall = match &source {
+            Source::Mbox(p) => !is_regular_file(p),
+            Source::Maildir(_) => false,
+            Source::Eml(files) => !files.iter().all(|f| is_regular_file(f)),
+        };
         progress.start(total, unit);
         progress.message(&mailbox);
         let origin = Origin {
@@ -371,7 +376,7 @@ pub fn import_files_with(
             progress.set_position(position);
             item.map_err(|e| errors.push(e.to_string())).ok()
         });
-        let closed = ingestor.store_all(&mut ledger, &mut messages, from_pipe, emit)?;
+        let closed = ingestor.store_all(&mut ledger, &mut messages, may_stall, emit)?;
         drop(messages);
         drop(ledger);
         progress.finish();
@@ -414,6 +419,10 @@ fn emit(writer: &mut RecordWriter, records: Vec<Fresh>) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(true),
         Err(e) => Err(e.into()),
     }
+}
+
+fn is_regular_file(p: &std::path::Path) -> bool {
+    p.as_os_str() != "-" && std::fs::metadata(p).is_ok_and(|m| m.is_file())
 }
 
 fn file_name(p: &std::path::Path) -> String {

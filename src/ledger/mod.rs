@@ -186,9 +186,11 @@ fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         use rusqlite::ffi;
+        const SPILL_BYTES: std::ffi::c_int = 1024 * 1024;
         // SAFETY: sqlite3_config takes these arguments for these options (an int; a pointer and
-        // two ints) and is only ever called here, once, before any connection in this process.
-        let spill = unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_STMTJRNL_SPILL, 1024 * 1024 as std::ffi::c_int) };
+        // two ints). It is called once, before the ledger's first connection; a connection
+        // opened earlier elsewhere (unit tests do) makes it refuse, which changes nothing.
+        let spill = unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_STMTJRNL_SPILL, SPILL_BYTES) };
         let bulk = unsafe {
             ffi::sqlite3_config(ffi::SQLITE_CONFIG_PAGECACHE, std::ptr::null_mut::<std::ffi::c_void>(), 0 as std::ffi::c_int, 0 as std::ffi::c_int)
         };

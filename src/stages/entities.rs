@@ -143,7 +143,7 @@ fn tracking_numbers_besides(text: &str, orders: &[String]) -> Vec<String> {
 }
 
 /// `text` with its full-width digits (`１２３`, U+FF10..U+FF19) as ASCII digits.
-fn ascii_digits(text: &str) -> Cow<'_, str> {
+pub fn ascii_digits(text: &str) -> Cow<'_, str> {
     const FULL_ZERO: u32 = '０' as u32;
     // In UTF-8 they are EF BC 90..99: a byte search skips the usual text without decoding it.
     let bytes = text.as_bytes();

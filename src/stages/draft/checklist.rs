@@ -266,9 +266,10 @@ pub fn has_complete_address(text: &str) -> bool {
     if CN_ADDRESS.is_match(text) {
         return true;
     }
-    // Order ids, emails and phone numbers carry digits that look like postcodes.
-    let mut cleaned = text.to_string();
-    let found = crate::stages::entities::extract(text);
+    // Order ids, emails and phone numbers carry digits that look like postcodes. Entities come
+    // back with full-width digits made ASCII: they are cut from the same text.
+    let mut cleaned = crate::stages::entities::ascii_digits(text).into_owned();
+    let found = crate::stages::entities::extract(&cleaned);
     for token in found.order_ids.iter().chain(&found.emails).chain(&found.phones).chain(&found.tracking_numbers) {
         cleaned = cleaned.replace(token.as_str(), " ");
     }

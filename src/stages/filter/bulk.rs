@@ -42,7 +42,17 @@ fn asks_in_first_person(text: &str) -> bool {
     FIRST_PERSON_WORD.find_iter(text).any(|word| {
         let (limit, sentence_ends): (usize, &[char]) =
             if word.as_str() == "我" { (80, &['。', '！', '\n']) } else { (200, &['.', '!', '\n']) };
-        for (i, c) in text[word.end()..].chars().enumerate() {
+        // "I" matched first; the pattern also allowed "I'm" and "I've", counted from their end.
+        let mut rest = &text[word.end()..];
+        if word.as_str().eq_ignore_ascii_case("i") {
+            for tail in ["'m", "'ve"] {
+                if rest.get(..tail.len()).is_some_and(|t| t.eq_ignore_ascii_case(tail)) {
+                    rest = &rest[tail.len()..];
+                    break;
+                }
+            }
+        }
+        for (i, c) in rest.chars().enumerate() {
             if c == '?' || c == '？' {
                 return true;
             }
@@ -104,6 +114,7 @@ mod tests {
         assert!(!asks_in_first_person(&format!("my {}?", "x".repeat(200))), "201 are not");
         assert!(!asks_in_first_person(&format!("我{}?", "好".repeat(81))));
         assert!(asks_in_first_person(&format!("我{}?", "好".repeat(80))));
+        assert!(asks_in_first_person(&format!("I've {}?", "x".repeat(199))), "counted from the end of I've");
     }
 
     #[test]

@@ -421,7 +421,7 @@ static ORDER_TALK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)
         (?-u:\b)(?:my|our)\s+(?:order|package|parcel|refund|purchase|delivery|shipment|item|account|invoice)
-      | (?-u:\b)order\s*(?:\#|no\.?|nr\.?|number|id)\s*:?\s*[a-z0-9-]*[0-9]
+      | (?-u:\b)order\s*(?:\#|no\.?|nr\.?|number|id)\s*:?\s*[a-z0-9-]*[0-9０-９]
       | (?-u:\b)(?:meine[rn]?|unsere)\s+(?:bestellung|lieferung|paket|sendung|rückerstattung|erstattung|rechnung)
       | (?-u:\b)(?:ma|mon|mes|notre)\s+(?:commande|colis|remboursement|livraison|facture)
       | (?-u:\b)(?:mi|mis|nuestro)\s+(?:pedido|paquete|reembolso|envío|envio|factura)
