@@ -30,14 +30,18 @@ pub enum Claimed {
 
 /// Looks at a call another process claimed, on any connection (a waiter opens its own).
 pub fn claimed(conn: &Connection, key: &str) -> Result<Claimed> {
-    if let Some(json) = conn.query_row("SELECT response_json FROM model_cache WHERE key = ?1", [key], |r| r.get(0)).optional()? {
-        return Ok(Claimed::Answered(json));
-    }
-    let holder: Option<(String, String)> = conn
-        .query_row("SELECT value, updated_at FROM kv WHERE key = ?1", [claim_key(key)], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    Ok(match holder {
-        Some((pid, at)) if live_claim(&pid, &at) => Claimed::Pending,
+    // One statement, so one snapshot: read apart, the answer could be committed (and its claim
+    // dropped) between the look at the cache and the look at the claim, and the waiter would
+    // take the call for abandoned and pay for it a second time.
+    let (answer, pid, at): (Option<String>, Option<String>, Option<String>) = conn.query_row(
+        "SELECT (SELECT response_json FROM model_cache WHERE key = ?1), \
+                (SELECT value FROM kv WHERE key = ?2), (SELECT updated_at FROM kv WHERE key = ?2)",
+        params![key, claim_key(key)],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    Ok(match (answer, pid, at) {
+        (Some(json), _, _) => Claimed::Answered(json),
+        (None, Some(pid), Some(at)) if live_claim(&pid, &at) => Claimed::Pending,
         _ => Claimed::Abandoned,
     })
 }
