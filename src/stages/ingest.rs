@@ -125,10 +125,10 @@ impl Ingestor {
     ) -> Result<Vec<Fresh>> {
         let batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
-        self.batch_limit = (self.batch_limit * 2).min(MAX_BATCH_MESSAGES);
+        self.grow_batch_limit();
         let (origin, case_rules) = (&self.origin, &self.case_rules);
         let (fresh, known) = ledger.write(|tx| {
-            let mut stored = StoredBatch::default();
+            let mut stored = Written::default();
             for p in batch {
                 stored.store(tx, p, origin, case_rules)?;
             }
@@ -153,10 +153,10 @@ impl Ingestor {
         // Take the write lock only once there is something to write.
         let Some(first) = items.next() else { return Ok(None) };
         let limit = self.batch_limit;
-        self.batch_limit = (self.batch_limit * 2).min(MAX_BATCH_MESSAGES);
+        self.grow_batch_limit();
         let (origin, case_rules, counts) = (&self.origin, &self.case_rules, &mut self.counts);
         let stored = ledger.write(|tx| {
-            let mut stored = StoredBatch::default();
+            let mut stored = Written::default();
             let (mut messages, mut bytes) = (0usize, 0usize);
             for (parsed, raw) in std::iter::once(first).chain(items) {
                 counts.seen += 1;
@@ -203,6 +203,11 @@ impl Ingestor {
         Ok(false)
     }
 
+    /// The next batch may be twice as big, up to the cap.
+    fn grow_batch_limit(&mut self) {
+        self.batch_limit = (self.batch_limit * 2).min(MAX_BATCH_MESSAGES);
+    }
+
     pub fn flush(&mut self, ledger: &mut Ledger) -> Result<Vec<Fresh>> {
         self.flush_with(ledger, |_| Ok(()))
     }
@@ -214,12 +219,12 @@ impl Ingestor {
 
 /// What one transaction stored: the new records, and how many were already in the ledger.
 #[derive(Default)]
-struct StoredBatch {
+struct Written {
     fresh: Vec<Fresh>,
     known: u64,
 }
 
-impl StoredBatch {
+impl Written {
     /// Stores one message (once: a known one only gains its IMAP location) and, when new,
     /// attaches it to its service case.
     fn store(&mut self, tx: &rusqlite::Connection, p: Pending, origin: &Origin, case_rules: &CaseRules) -> Result<()> {
