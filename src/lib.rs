@@ -3,7 +3,7 @@
 //! Architecture, top to bottom (each layer imports only from layers below it):
 //!
 //! ```text
-//! main.rs ─▶ cli.rs ─▶ commands/* ─▶ stages/* ─▶ ledger/  mail/  model/  notify/ ─▶ record, config, secret, error, env
+//! main.rs ─▶ cli.rs ─▶ commands/* ─▶ stages/* ─▶ ledger/  mail/  model/  notify/ ─▶ record, config, secret, error, env, trash
 //!                         └─▶ jsonl.rs, output.rs, logging.rs   (the terminal edge)
 //! ```
 //!
@@ -29,3 +29,4 @@ pub mod output;
 pub mod record;
 pub mod secret;
 pub mod stages;
+pub mod trash;

@@ -267,6 +267,12 @@ fn a_power_cut_during_an_import_leaves_a_ledger_that_opens_is_sound_and_complete
     let n = 1500;
     let path = env.path().join("big.mbox");
     std::fs::write(&path, mbox("power", n, 2000)).unwrap();
+    // How long the import takes here (a debug build is many times slower than a release one).
+    let timed = env.path().join("timed.sqlite");
+    let started = std::time::Instant::now();
+    let out = env.cmd(&["fetch", "--mbox", path.to_str().unwrap(), "--quiet"]).arg("--ledger").arg(&timed).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let took = started.elapsed();
     let mut child = env
         .cmd(&["fetch", "--mbox", path.to_str().unwrap(), "--quiet"])
         .stdout(Stdio::null())
@@ -275,7 +281,8 @@ fn a_power_cut_during_an_import_leaves_a_ledger_that_opens_is_sound_and_complete
         .unwrap();
     let mut copies = Vec::new();
     for i in 0..6 {
-        std::thread::sleep(Duration::from_millis(rng.random_range(50..300)));
+        // Cuts a tenth to a fifth of the import apart, however fast this build imports.
+        std::thread::sleep(took.mul_f64(rng.random_range(0.1..0.2)));
         if child.try_wait().unwrap().is_some() {
             break;
         }

@@ -12,6 +12,7 @@ use crate::mail::import::{RawMessage, ReadError};
 use crate::mail::parse::{Parsed, parse_message};
 use crate::record::Record;
 use crate::stages::cases::{self, Rules as CaseRules};
+use crate::trash::Trash;
 
 /// Flush a batch after this many messages or this many raw bytes, whichever comes first. The
 /// first batch is small, so a reader down the pipe starts at once; each next one is twice as
@@ -76,8 +77,13 @@ pub struct Ingestor {
     batch_limit: usize,
     /// How a new message finds its service case (see `stages::cases`).
     case_rules: CaseRules,
+    /// What a stored message leaves behind (made on the reader's and parsers' threads).
+    trash: Trash<Spent>,
     pub counts: IngestCounts,
 }
+
+/// A stored message's record, raw-source hash, bytes and JSON line, once nothing needs them.
+type Spent = (Record, String, Vec<u8>, String);
 
 impl Ingestor {
     pub fn new(origin: Origin) -> Ingestor {
@@ -87,6 +93,7 @@ impl Ingestor {
             batch_bytes: 0,
             batch_limit: FIRST_BATCH_MESSAGES,
             case_rules: CaseRules::default(),
+            trash: Trash::default(),
             counts: IngestCounts::default(),
         }
     }
@@ -126,11 +133,11 @@ impl Ingestor {
         let batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
         self.grow_batch_limit();
-        let (origin, case_rules) = (&self.origin, &self.case_rules);
+        let (origin, case_rules, trash) = (&self.origin, &self.case_rules, &mut self.trash);
         let (fresh, known) = ledger.write(|tx| {
             let mut stored = Written::default();
             for p in batch {
-                stored.store(tx, p, origin, case_rules)?;
+                stored.store(tx, p, origin, case_rules, trash)?;
             }
             also(tx)?;
             Ok((stored.fresh, stored.known))
@@ -154,7 +161,7 @@ impl Ingestor {
         let Some(first) = items.next() else { return Ok(None) };
         let limit = self.batch_limit;
         self.grow_batch_limit();
-        let (origin, case_rules, counts) = (&self.origin, &self.case_rules, &mut self.counts);
+        let (origin, case_rules, counts, trash) = (&self.origin, &self.case_rules, &mut self.counts, &mut self.trash);
         let stored = ledger.write(|tx| {
             let mut stored = Written::default();
             let (mut messages, mut bytes) = (0usize, 0usize);
@@ -163,7 +170,7 @@ impl Ingestor {
                 counts.bytes += raw.len() as u64;
                 messages += 1;
                 bytes += raw.len();
-                stored.store(tx, Pending { parsed, raw, server: None }, origin, case_rules)?;
+                stored.store(tx, Pending { parsed, raw, server: None }, origin, case_rules, trash)?;
                 if messages >= limit || bytes >= BATCH_BYTES {
                     break;
                 }
@@ -227,7 +234,14 @@ struct Written {
 impl Written {
     /// Stores one message (once: a known one only gains its IMAP location) and, when new,
     /// attaches it to its service case.
-    fn store(&mut self, tx: &rusqlite::Connection, p: Pending, origin: &Origin, case_rules: &CaseRules) -> Result<()> {
+    fn store(
+        &mut self,
+        tx: &rusqlite::Connection,
+        p: Pending,
+        origin: &Origin,
+        case_rules: &CaseRules,
+        trash: &mut Trash<Spent>,
+    ) -> Result<()> {
         let Parsed { record, raw_sha256, json } = p.parsed;
         let json = match json {
             Some(json) => json,
@@ -245,10 +259,12 @@ impl Written {
         match stored {
             Stored::New => {
                 cases::attach_new(tx, &record, case_rules, origin.run_id)?;
-                self.fresh.push(Fresh { id: record.id, json })
+                // Copies made here are freed here, where stdout is written.
+                self.fresh.push(Fresh { id: record.id.clone(), json: json.clone() })
             }
             Stored::Known => self.known += 1,
         }
+        trash.put((record, raw_sha256, p.raw, json));
         Ok(())
     }
 }
