@@ -11,8 +11,13 @@ cd "$(dirname "$0")/.."
 count=${1:-10000}
 work=${BENCH_DIR:-$(mktemp -d /tmp/mailroom-bench-fetch.XXXXXX)}
 mkdir -p "$work"
+# mbsync's Maildir gets a new name each run and is removed at exit, not just before mbsync
+# runs: ext4 skips recently freed inodes when it creates files, which made mbsync's first sync
+# several times slower right after the previous run's 10,000 files were deleted.
+maildir="$work/mbsync.$$"
 cleanup() {
   scripts/dovecot-down.sh "$work/srv" >/dev/null 2>&1 || true
+  rm -rf "$maildir"
   [ -n "${BENCH_DIR:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -70,12 +75,12 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 printf '| run | records out | seconds | messages/s | MB/s | peak RSS MB |\n|---|---|---|---|---|---|\n'
 ledger="$work/ledger.sqlite"
 # A kept BENCH_DIR must not turn the first, full fetch into an incremental one.
-rm -rf "$ledger" "$ledger"-wal "$ledger"-shm "$work/mbsync"
+rm -rf "$ledger" "$ledger"-wal "$ledger"-shm
 run "mailroom fetch (first, full)" "$MAILROOM_BIN" --quiet --config "$work/config.toml" --ledger "$ledger" fetch
 run "mailroom fetch (again, nothing new)" "$MAILROOM_BIN" --quiet --config "$work/config.toml" --ledger "$ledger" fetch
 
 if command -v mbsync >/dev/null; then
-  mkdir -p "$work/mbsync/bench"
+  mkdir -p "$maildir/bench"
   # FSync no: mbsync otherwise fsyncs every message; mailroom's ledger syncs per batch (WAL).
   cat >"$work/mbsyncrc" <<CONF
 FSync no
@@ -92,8 +97,8 @@ IMAPStore bench-remote
 Account bench
 
 MaildirStore bench-local
-Path $work/mbsync/
-Inbox $work/mbsync/INBOX
+Path $maildir/
+Inbox $maildir/INBOX
 SubFolders Verbatim
 
 Channel bench
@@ -105,7 +110,7 @@ SyncState *
 CONF
   run "mbsync (first, full)" mbsync -q -c "$work/mbsyncrc" bench
   run "mbsync (again, nothing new)" mbsync -q -c "$work/mbsyncrc" bench
-  echo "(mbsync prints no records; it stored $(find "$work/mbsync/bench" -type f -path '*/cur/*' -o -type f -path '*/new/*' | wc -l) messages)"
+  echo "(mbsync prints no records; it stored $(find "$maildir/bench" -type f -path '*/cur/*' -o -type f -path '*/new/*' | wc -l) messages)"
 else
   echo "(mbsync not installed: apt-get install isync to compare)"
 fi
