@@ -187,15 +187,18 @@ fn configure_sqlite() {
     ONCE.call_once(|| {
         use rusqlite::ffi;
         const SPILL_BYTES: std::ffi::c_int = 1024 * 1024;
-        // SAFETY: sqlite3_config takes these arguments for these options (an int; a pointer and
-        // two ints). It is called once, before the ledger's first connection; a connection
+        // SAFETY: sqlite3_config takes these arguments for these options (an int for the spill
+        // and for the statistics; a pointer and two ints for the page cache). It is called once, before the ledger's first connection; a connection
         // opened earlier elsewhere (unit tests do) makes it refuse, which changes nothing.
         let spill = unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_STMTJRNL_SPILL, SPILL_BYTES) };
+        // No memory statistics (nothing reads them): keeping them takes a process-wide mutex
+        // on every SQLite allocation, which an import's writer and checkpointer fought over.
+        let stats = unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int) };
         let bulk = unsafe {
             ffi::sqlite3_config(ffi::SQLITE_CONFIG_PAGECACHE, std::ptr::null_mut::<std::ffi::c_void>(), 0 as std::ffi::c_int, 0 as std::ffi::c_int)
         };
-        if spill != ffi::SQLITE_OK || bulk != ffi::SQLITE_OK {
-            tracing::debug!("SQLite was initialised before the ledger opened: default journal and cache settings");
+        if spill != ffi::SQLITE_OK || bulk != ffi::SQLITE_OK || stats != ffi::SQLITE_OK {
+            tracing::debug!("SQLite was initialised before the ledger opened: default journal, cache and statistics settings");
         }
     });
 }
