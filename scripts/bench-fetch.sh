@@ -14,7 +14,7 @@ mkdir -p "$work"
 # mbsync's Maildir gets a new name each run and is removed at exit, not just before mbsync
 # runs: ext4 skips recently freed inodes when it creates files, which made mbsync's first sync
 # several times slower right after the previous run's 10,000 files were deleted.
-maildir="$work/mbsync.$$"
+maildir=$(mktemp -d "$work/mbsync.XXXXXX")
 cleanup() {
   scripts/dovecot-down.sh "$work/srv" >/dev/null 2>&1 || true
   rm -rf "$maildir"

@@ -11,13 +11,21 @@ use std::thread::JoinHandle;
 
 /// Items per hand-over: one channel message per bundle, not per item.
 const BUNDLE: usize = 64;
-/// Bundles in flight: bounds the memory waiting to be freed.
+/// A bundle also goes once it holds this many bytes, so the memory waiting here is bounded in
+/// bytes, not only in items (mail runs to tens of megabytes).
+const BUNDLE_BYTES: usize = 4 * 1024 * 1024;
+/// Bundles in flight.
 const BUNDLES: usize = 4;
+/// An item this big is dropped at once where it is: one free, and not worth holding.
+const DROP_NOW_BYTES: usize = 1024 * 1024;
 
 pub struct Trash<T: Send + 'static> {
     bin: Vec<T>,
-    /// Started on the first full bundle; None before, or if the thread could not start.
+    bin_bytes: usize,
+    /// Started with the first full bundle.
     worker: Option<Worker<T>>,
+    /// The thread could not start: items are dropped where they are, as without a trash.
+    no_worker: bool,
 }
 
 struct Worker<T> {
@@ -29,22 +37,28 @@ struct Worker<T> {
 
 impl<T: Send + 'static> Default for Trash<T> {
     fn default() -> Self {
-        Trash { bin: Vec::new(), worker: None }
+        Trash { bin: Vec::new(), bin_bytes: 0, worker: None, no_worker: false }
     }
 }
 
 impl<T: Send + 'static> Trash<T> {
-    /// Drops `item` soon, on the trash thread.
-    pub fn put(&mut self, item: T) {
+    /// Drops `item`, which holds about `bytes` of heap, soon and on the trash thread.
+    pub fn put(&mut self, item: T, bytes: usize) {
+        if bytes >= DROP_NOW_BYTES || self.no_worker {
+            return;
+        }
         self.bin.push(item);
-        if self.bin.len() >= BUNDLE {
+        self.bin_bytes += bytes;
+        if self.bin.len() >= BUNDLE || self.bin_bytes >= BUNDLE_BYTES {
             self.send_bin();
         }
     }
 
     fn send_bin(&mut self) {
+        self.bin_bytes = 0;
         if self.worker.is_none() {
             self.worker = Worker::start();
+            self.no_worker = self.worker.is_none();
         }
         let Some(worker) = &self.worker else {
             self.bin.clear();
@@ -74,9 +88,13 @@ impl<T: Send + 'static> Worker<T> {
 }
 
 impl<T: Send + 'static> Drop for Trash<T> {
+    /// Waits for the thread to free what it was given (a bundle or two: milliseconds), so
+    /// nothing outlives the work that made it.
     fn drop(&mut self) {
         if let Some(Worker { full, empty, thread }) = self.worker.take() {
-            let _ = full.send(std::mem::take(&mut self.bin));
+            if !self.bin.is_empty() {
+                let _ = full.send(std::mem::take(&mut self.bin));
+            }
             drop((full, empty));
             let _ = thread.join();
         }
@@ -102,13 +120,28 @@ mod tests {
         let dropped = Arc::new(AtomicUsize::new(0));
         let mut trash = Trash::default();
         for _ in 0..(BUNDLE * (BUNDLES + 3) + 5) {
-            trash.put(Counted(dropped.clone()));
+            trash.put(Counted(dropped.clone()), 100);
         }
         drop(trash);
         assert_eq!(dropped.load(Ordering::SeqCst), BUNDLE * (BUNDLES + 3) + 5);
         let mut few = Trash::default();
-        few.put(Counted(dropped.clone()));
+        few.put(Counted(dropped.clone()), 100);
         drop(few);
         assert_eq!(dropped.load(Ordering::SeqCst), BUNDLE * (BUNDLES + 3) + 6);
+    }
+
+    #[test]
+    fn big_items_are_not_held_and_bundles_are_bounded_in_bytes() {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let mut trash = Trash::default();
+        trash.put(Counted(dropped.clone()), DROP_NOW_BYTES);
+        assert_eq!(dropped.load(Ordering::SeqCst), 1, "a big item is dropped at once");
+        // Items just under the limit fill a bundle in bytes long before it is full in count.
+        for _ in 0..5 {
+            trash.put(Counted(dropped.clone()), DROP_NOW_BYTES - 1);
+        }
+        assert!(trash.bin.len() < 5, "bundles went off by bytes: {} items waiting", trash.bin.len());
+        drop(trash);
+        assert_eq!(dropped.load(Ordering::SeqCst), 6);
     }
 }

@@ -269,7 +269,7 @@ fn a_power_cut_during_an_import_leaves_a_ledger_that_opens_is_sound_and_complete
     std::fs::write(&path, mbox("power", n, 2000)).unwrap();
     // How long the import takes here (a debug build is many times slower than a release one).
     let timed = env.path().join("timed.sqlite");
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let out = env.cmd(&["fetch", "--mbox", path.to_str().unwrap(), "--quiet"]).arg("--ledger").arg(&timed).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let took = started.elapsed();
@@ -279,10 +279,15 @@ fn a_power_cut_during_an_import_leaves_a_ledger_that_opens_is_sound_and_complete
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // The first cut needs a ledger file to copy.
+    let opened = Instant::now();
+    while !env.ledger().exists() && opened.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let mut copies = Vec::new();
     for i in 0..6 {
         // Cuts a tenth to a fifth of the import apart, however fast this build imports.
-        std::thread::sleep(took.mul_f64(rng.random_range(0.1..0.2)));
+        std::thread::sleep(took.mul_f64(rng.random_range(0.1..0.2)).max(Duration::from_millis(5)));
         if child.try_wait().unwrap().is_some() {
             break;
         }

@@ -14,8 +14,18 @@ pub const DEFAULT_MAX_PARSE_BYTES: usize = 25 * 1024 * 1024;
 
 /// The exact-bytes hash, the key of the raw store.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lower-case hex, without a `format!` per byte (this runs twice for every message stored).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+    out
 }
 
 /// The record id: a hash of the message with line endings and trailing blank space normalized,
@@ -46,7 +56,7 @@ fn message_hashes(raw: &[u8]) -> (String, String) {
     exact.update(trimmed);
     let key = key_hex(exact.clone());
     exact.update(&raw[trimmed.len()..]);
-    (key, exact.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    (key, hex(&exact.finalize()))
 }
 
 fn without_trailing_blank(raw: &[u8]) -> &[u8] {
@@ -55,8 +65,7 @@ fn without_trailing_blank(raw: &[u8]) -> &[u8] {
 }
 
 fn key_hex(hasher: Sha256) -> String {
-    let hex: String = hasher.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("m{hex}")
+    format!("m{}", hex(&hasher.finalize()[..12]))
 }
 
 /// A parsed message: the record and the hash of its exact bytes.
@@ -415,6 +424,21 @@ Hi, my order #NW-1234 has not arrived.\r\n\r\nOn Sun, 2 Nov 2026 Support wrote:\
             let (key, exact) = message_hashes(&raw);
             assert_eq!(key, message_key(&raw), "{raw:?}");
             assert_eq!(exact, sha256_hex(&raw), "{raw:?}");
+        }
+        // Every string of up to 5 bytes over text, blanks and both line ends.
+        let alphabet = *b"a \t\n\r";
+        let mut strings: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..5 {
+            let longer: Vec<Vec<u8>> = strings
+                .iter()
+                .filter(|s| s.len() == strings.last().map_or(0, Vec::len))
+                .flat_map(|s| alphabet.iter().map(move |&c| [s.as_slice(), &[c]].concat()))
+                .collect();
+            strings.extend(longer);
+        }
+        assert_eq!(strings.len(), 1 + 5 + 25 + 125 + 625 + 3125);
+        for raw in &strings {
+            assert_eq!(message_hashes(raw), (message_key(raw), sha256_hex(raw)), "{raw:?}");
         }
     }
 

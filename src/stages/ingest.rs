@@ -82,8 +82,13 @@ pub struct Ingestor {
     pub counts: IngestCounts,
 }
 
-/// A stored message's record, raw-source hash, bytes and JSON line, once nothing needs them.
-type Spent = (Record, String, Vec<u8>, String);
+/// What a stored message leaves behind once nothing needs it.
+struct Spent {
+    _record: Record,
+    _raw_sha256: String,
+    _raw: Vec<u8>,
+    _json: String,
+}
 
 impl Ingestor {
     pub fn new(origin: Origin) -> Ingestor {
@@ -259,12 +264,14 @@ impl Written {
         match stored {
             Stored::New => {
                 cases::attach_new(tx, &record, case_rules, origin.run_id)?;
-                // Copies made here are freed here, where stdout is written.
+                // Copies made on this thread: for a file import, the thread that writes
+                // stdout and frees them.
                 self.fresh.push(Fresh { id: record.id.clone(), json: json.clone() })
             }
             Stored::Known => self.known += 1,
         }
-        trash.put((record, raw_sha256, p.raw, json));
+        let bytes = p.raw.len() + json.len() + record.text.len() + record.text_new.len();
+        trash.put(Spent { _record: record, _raw_sha256: raw_sha256, _raw: p.raw, _json: json }, bytes);
         Ok(())
     }
 }
