@@ -45,6 +45,7 @@ impl<T: Send + 'static> Trash<T> {
     /// Drops `item`, which holds about `bytes` of heap, soon and on the trash thread.
     pub fn put(&mut self, item: T, bytes: usize) {
         if bytes >= DROP_NOW_BYTES || self.no_worker {
+            drop(item);
             return;
         }
         self.bin.push(item);

@@ -190,8 +190,9 @@ fn configure_sqlite() {
         use rusqlite::ffi;
         const SPILL_BYTES: std::ffi::c_int = 1024 * 1024;
         // SAFETY: sqlite3_config takes these arguments for these options (an int for the spill
-        // and for the statistics; a pointer and two ints for the page cache). It is called once, before the ledger's first connection; a connection
-        // opened earlier elsewhere (unit tests do) makes it refuse, which changes nothing.
+        // and for the statistics; a pointer and two ints for the page cache). It is called once,
+        // before the ledger's first connection; a connection opened earlier elsewhere (unit
+        // tests do) makes it refuse, which changes nothing.
         let spill = unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_STMTJRNL_SPILL, SPILL_BYTES) };
         // No memory statistics (nothing reads them): keeping them takes a process-wide mutex
         // on every SQLite allocation, which an import's writer and checkpointer fought over.
