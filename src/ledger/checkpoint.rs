@@ -19,6 +19,11 @@ const EVERY: Duration = Duration::from_millis(200);
 /// The writer checkpoints itself only if the background falls this far behind (16 KiB pages:
 /// 256 MiB of WAL), so the WAL stays bounded whatever happens to the thread.
 const WRITER_FALLBACK_PAGES: u32 = 16384;
+/// The writer's page cache meanwhile, in KiB (128 MiB; 64 otherwise). Once a big import's
+/// hash-keyed indexes outgrow the cache, every batch reads their pages back from the kernel
+/// and spills dirty ones early: a 1 GB import took 36 s with 64 MiB, 30 s with this (peak
+/// RSS 130 → 200 MB, and no higher however big the import).
+const BULK_CACHE_KIB: i64 = 128 * 1024;
 
 /// While alive, the WAL is checkpointed in the background; dropping it stops the thread and
 /// hands checkpoints back to the writer.
@@ -45,7 +50,8 @@ impl Ledger {
             // each one, it was given back and grown again (a discard and new blocks each time,
             // a fifth of an import's kernel time).
             self.conn.execute_batch(&format!(
-                "PRAGMA wal_autocheckpoint = {WRITER_FALLBACK_PAGES}; PRAGMA journal_size_limit = -1"
+                "PRAGMA wal_autocheckpoint = {WRITER_FALLBACK_PAGES}; PRAGMA journal_size_limit = -1; \
+                 PRAGMA cache_size = -{BULK_CACHE_KIB}"
             ))?;
             let (stop, stopped) = channel();
             checkpointer = Some((stop, std::thread::spawn(move || checkpoint_until(&conn, &stopped))));
@@ -74,9 +80,10 @@ impl Drop for BackgroundCheckpoint<'_> {
         let _ = thread.join();
         // Back to checkpoints on commit; failing that, the next command's connection does them.
         let _ = self.ledger.conn.execute_batch(&format!(
-            "PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = {}",
+            "PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = {}; PRAGMA cache_size = -{}",
             super::AUTOCHECKPOINT_PAGES,
-            super::JOURNAL_SIZE_LIMIT
+            super::JOURNAL_SIZE_LIMIT,
+            super::CACHE_KIB
         ));
     }
 }
@@ -101,6 +108,8 @@ mod tests {
             let mut ledger = ledger.checkpoint_in_background().unwrap();
             let limit: i64 = ledger.conn.query_row("PRAGMA journal_size_limit", [], |r| r.get(0)).unwrap();
             assert_eq!(limit, -1, "the WAL keeps its size while the background checkpoints");
+            let cache: i64 = ledger.conn.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap();
+            assert_eq!(cache, -BULK_CACHE_KIB);
             for i in 0..40 {
                 ledger
                     .write(|tx| {
@@ -118,6 +127,8 @@ mod tests {
         assert_eq!(pages, super::super::AUTOCHECKPOINT_PAGES);
         let limit: i64 = ledger.conn.query_row("PRAGMA journal_size_limit", [], |r| r.get(0)).unwrap();
         assert_eq!(limit, super::super::JOURNAL_SIZE_LIMIT);
+        let cache: i64 = ledger.conn.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap();
+        assert_eq!(cache, -super::super::CACHE_KIB);
         let n: i64 = ledger.conn.query_row("SELECT COUNT(*) FROM kv WHERE length(value) = 1048576", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 40);
         assert!(ledger.check_integrity().unwrap().is_empty());

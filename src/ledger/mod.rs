@@ -37,7 +37,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 /// stays flat however big the ledger grows: no memory map, which would count the file's pages
 /// against the process); checkpoints come every 64 MiB of WAL rather than every 4 MiB, and the
 /// WAL is cut back to that size after one.
-const TUNING: &str = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;";
+const TUNING: &str = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+/// The page cache, in KiB (64 MiB).
+const CACHE_KIB: i64 = 64 * 1024;
 /// The WAL is cut back to this many bytes after a checkpoint.
 const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 /// Checkpoint after this many WAL pages (16 KiB each).
@@ -82,7 +84,7 @@ impl Ledger {
             tracing::warn!("ledger journal mode is {mode}, not WAL");
         }
         conn.execute_batch(TUNING)?;
-        conn.execute_batch(&format!("PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}"))?;
+        conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}; PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}"))?;
         conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}"))?;
         // Plans never depend on bound values (the ledger keeps no statistics), so a statement
         // need not be prepared again each time one changes (SQLite's default since 3.47 for
