@@ -33,10 +33,10 @@ pub use events::Event;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Connection settings. NORMAL sync in WAL mode survives a killed process (each commit is in
-/// the WAL); the cache holds an import's index pages (64 MiB, allocated only as used, so memory
-/// stays flat however big the ledger grows: no memory map, which would count the file's pages
-/// against the process); checkpoints come every 64 MiB of WAL rather than every 4 MiB, and the
-/// WAL is cut back to that size after one.
+/// the WAL); the page cache (CACHE_KIB, allocated only as used, so memory stays flat however big
+/// the ledger grows: no memory map, which would count the file's pages against the process; a
+/// bulk import's writer gets more, see `checkpoint`); checkpoints come every 64 MiB of WAL
+/// rather than every 4 MiB, and the WAL is cut back to that size after one.
 const TUNING: &str = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 /// The page cache, in KiB (64 MiB).
 const CACHE_KIB: i64 = 64 * 1024;
