@@ -81,7 +81,7 @@ static PHONE: LazyLock<Regex> =
 /// Extracts the entities of `text` (pass subject and body together).
 pub fn extract(text: &str) -> Entities {
     let text = &*ascii_digits(text);
-    let orders = order_ids(text);
+    let orders = order_ids_in_ascii(text);
     let tracking = tracking_numbers_besides(text, &orders);
     let mut e = Entities { order_ids: orders, tracking_numbers: tracking, ..Default::default() };
     for m in EMAIL.find_iter(text) {
@@ -99,7 +99,11 @@ pub fn extract(text: &str) -> Entities {
 
 /// Order ids in `text`, normalised to upper case without `#`, in order of appearance.
 pub fn order_ids(text: &str) -> Vec<String> {
-    let text = &*ascii_digits(text);
+    order_ids_in_ascii(&ascii_digits(text))
+}
+
+/// `order_ids` of a text whose digits are already ASCII.
+fn order_ids_in_ascii(text: &str) -> Vec<String> {
     let mut found: Vec<(usize, String)> = Vec::new();
     for re in [&*ORDER_AFTER_WORD, &*ORDER_HASH, &*ORDER_PREFIXED] {
         for c in re.captures_iter(text) {
@@ -122,7 +126,7 @@ pub fn order_ids(text: &str) -> Vec<String> {
 /// Tracking numbers in `text` (carrier formats, or a code after a tracking word).
 pub fn tracking_numbers(text: &str) -> Vec<String> {
     let text = &*ascii_digits(text);
-    tracking_numbers_besides(text, &order_ids(text))
+    tracking_numbers_besides(text, &order_ids_in_ascii(text))
 }
 
 /// Tracking numbers in `text` that are not among its order ids `orders`.

@@ -46,6 +46,14 @@ pub struct IngestCounts {
     pub bytes: u64,
 }
 
+impl IngestCounts {
+    /// One more message read, of `raw` bytes.
+    fn saw(&mut self, raw: &[u8]) {
+        self.seen += 1;
+        self.bytes += raw.len() as u64;
+    }
+}
+
 /// Where the messages come from.
 #[derive(Debug, Clone)]
 pub struct Origin {
@@ -121,8 +129,7 @@ impl Ingestor {
 
     /// Queues a message parsed elsewhere (a worker thread); returns true when a flush is due.
     pub fn add_parsed(&mut self, parsed: Parsed, raw: Vec<u8>, server: Option<ServerId>) -> bool {
-        self.counts.seen += 1;
-        self.counts.bytes += raw.len() as u64;
+        self.counts.saw(&raw);
         self.batch_bytes += raw.len();
         self.batch.push(Pending { parsed, raw, server });
         self.batch.len() >= self.batch_limit || self.batch_bytes >= BATCH_BYTES
@@ -171,8 +178,7 @@ impl Ingestor {
             let mut stored = Written::default();
             let (mut messages, mut bytes) = (0usize, 0usize);
             for (parsed, raw) in std::iter::once(first).chain(items) {
-                counts.seen += 1;
-                counts.bytes += raw.len() as u64;
+                counts.saw(&raw);
                 messages += 1;
                 bytes += raw.len();
                 stored.store(tx, Pending { parsed, raw, server: None }, origin, case_rules, trash)?;
