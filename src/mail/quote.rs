@@ -93,26 +93,22 @@ static DISCLAIMER: LazyLock<Regex> = LazyLock::new(|| {
 /// The new part of `text`: no quoted history, no signature, no disclaimer.
 pub fn new_part(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let mut kept: Vec<&str> = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i];
-        // Signature markers are short lines; skip that regex on long ones.
-        let short = line.len() < 120;
-        if is_reply_header(&lines, i) || (short && SIGNATURE.is_match(line)) || DISCLAIMER.is_match(line) {
+    let mut kept = String::with_capacity(text.len());
+    for (i, &line) in lines.iter().enumerate() {
+        if is_reply_header(&lines, i) || is_signature(line) || is_disclaimer(line) {
             break;
         }
         if !line.trim_start().starts_with('>') {
-            kept.push(line);
+            kept.push_str(line);
+            kept.push('\n');
         }
-        i += 1;
     }
-    let top = kept.join("\n").trim().to_string();
+    let top = kept.trim();
     if top.is_empty() {
         // Bottom-posted or inline answers: the sender's words are below or between the quotes.
         return own_lines(text).join("\n").trim().to_string();
     }
-    top
+    top.to_string()
 }
 
 /// True when `text` has words of the sender's own outside quoted lines, attribution lines,
@@ -155,7 +151,7 @@ fn own_lines(text: &str) -> Vec<&str> {
             continue;
         }
         // A rule of underscores often only separates the reply from the quote: not a footer here.
-        if (line.len() < 120 && SIGNATURE.is_match(line) && !t.starts_with('_')) || DISCLAIMER.is_match(line) {
+        if (is_signature(line) && !t.starts_with('_')) || is_disclaimer(line) {
             in_footer = true;
             continue;
         }
@@ -179,7 +175,39 @@ static REPLY_MARKER: LazyLock<aho_corasick::AhoCorasick> =
     LazyLock::new(|| aho_corasick::AhoCorasick::new(REPLY_MARKERS).expect("reply markers"));
 
 fn may_be_reply_header(line: &str) -> bool {
-    line.len() < 600 && REPLY_MARKER.is_match(line)
+    line.len() < 600 && ends_like_reply_header(line) && REPLY_MARKER.is_match(line)
+}
+
+/// Every form in `REPLY_HEADERS` ends, before trailing white space, with one of these: "wrote",
+/// a colon, "写道" or a rule of dashes. Most lines end otherwise and need no marker search.
+fn ends_like_reply_header(line: &str) -> bool {
+    matches!(line.trim_end().chars().next_back(), Some(':' | '：' | 'e' | 'E' | '道' | '-'))
+}
+
+/// The characters that may open, after white space, a signature line (`SIGNATURE`), a legal
+/// footer (`DISCLAIMER`) and an Outlook "From:" line (`OUTLOOK_FROM`), as ASCII lower case:
+/// a line that opens with another ASCII character is not asked. Non-ASCII is always asked
+/// (the Chinese forms, and the few characters Unicode case folding maps to ASCII, ſ to s).
+const SIGNATURE_OPENERS: &[u8] = b"-_sgvei";
+const DISCLAIMER_OPENERS: &[u8] = b"cdte";
+const OUTLOOK_FROM_OPENERS: &[u8] = b"*fvd";
+
+/// Signature markers are short lines.
+fn is_signature(line: &str) -> bool {
+    line.len() < 120 && may_open_with(line, SIGNATURE_OPENERS) && SIGNATURE.is_match(line)
+}
+
+fn is_disclaimer(line: &str) -> bool {
+    may_open_with(line, DISCLAIMER_OPENERS) && DISCLAIMER.is_match(line)
+}
+
+/// Whether the first character after leading white space (`\s` as the regexes see it) may be
+/// one of `openers`, case-insensitively.
+fn may_open_with(line: &str, openers: &[u8]) -> bool {
+    match line.bytes().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')) {
+        None => false,
+        Some(b) => !b.is_ascii() || openers.contains(&b.to_ascii_lowercase()),
+    }
 }
 
 fn is_reply_header(lines: &[&str], i: usize) -> bool {
@@ -201,7 +229,7 @@ fn is_reply_header(lines: &[&str], i: usize) -> bool {
         }
     }
     // Most lines have no colon: no need to ask the regex.
-    if (line.contains(':') || line.contains('：')) && OUTLOOK_FROM.is_match(line) {
+    if may_open_with(line, OUTLOOK_FROM_OPENERS) && (line.contains(':') || line.contains('：')) && OUTLOOK_FROM.is_match(line) {
         let following = lines[i + 1..].iter().take(4).filter(|l| OUTLOOK_NEXT.is_match(l)).count();
         return following >= 2;
     }
@@ -284,6 +312,37 @@ mod tests {
         assert_eq!(new_part("On Mon, Support wrote:\n> Where to?\n\nMain St 1, please.\n-- \nJane"), "Main St 1, please.");
         assert_eq!(new_part("> q1\nanswer one\n> q2\nanswer two"), "answer one\nanswer two");
         assert_eq!(new_part("-----Original Message-----\nFrom: Support\nSent: Monday\nSubject: x\n\nold text"), "");
+    }
+
+    #[test]
+    fn the_cheap_tests_never_hide_a_line_the_regexes_match() {
+        // Lines each regex matches, with the case, white space and folding a plain ASCII test
+        // would miss, and lines that merely look alike.
+        let lines = [
+            "-- ", "  --", "__________", "Sent from my iPhone", "SENT FROM MY PHONE", "\u{a0}sent from Outlook",
+            "\u{2003}Sent from my iPhone", "ſent from my iPad", "Get Outlook for Android", "gEt outlook for iOS",
+            "Von meinem iPhone gesendet", "Gesendet von meinem Handy", "Envoyé de mon iPhone", "Enviado desde mi móvil",
+            "Inviato dal mio iPhone", "Enviado do meu celular", "发自我的iPhone", "从我的手机发送",
+            "CONFIDENTIALITY NOTICE: private", "Disclaimer: none", "This e-mail and any attachments are private",
+            "\x0bthis email is confidential", "The information contained in this message", "Diese E-Mail enthält",
+            "Ce message et ses pièces jointes", "Este mensaje es confidencial", "From: Support", "*From:* Support",
+            "  von: x", "De : x", "Da: x", "Van: x", "发件人: x", "寄件者：x", "\u{3000}发件人：x",
+            "The box was broken.", "Sentence one.", "get it?", "- item", "_x", "", "   ", "Ce", "ſ", "from here",
+            "On Mon, Jane <j@x.example> wrote:", "on monday jane WROTE", "Am 3.11. schrieb Jane:\u{a0}",
+            "Le lun. 3 nov., Jane a écrit :", "在 2026年11月3日 Jane 写道", "在 2026年11月3日 Jane 寫道：",
+            "-----Original Message-----", "----- 原始邮件 -----", "---------- Forwarded message ----------  ",
+            "I wrote this myself.", "we wrote", "notes:", "-----",
+        ];
+        for line in lines {
+            assert_eq!(is_signature(line), line.len() < 120 && SIGNATURE.is_match(line), "{line:?}");
+            assert_eq!(is_disclaimer(line), DISCLAIMER.is_match(line), "{line:?}");
+            let outlook = may_open_with(line, OUTLOOK_FROM_OPENERS) && (line.contains(':') || line.contains('：'));
+            assert_eq!(outlook && OUTLOOK_FROM.is_match(line), OUTLOOK_FROM.is_match(line), "{line:?}");
+            let by_marker = line.len() < 600 && REPLY_MARKER.is_match(line) && matches_reply_form(line);
+            assert_eq!(may_be_reply_header(line) && matches_reply_form(line), by_marker, "{line:?}");
+        }
+        assert!(is_signature("ſent from my iPad") && is_signature("\u{2003}Sent from my iPhone"));
+        assert!(matches_reply_form("on monday jane WROTE") && matches_reply_form("在 2026年11月3日 Jane 写道"));
     }
 
     #[test]
