@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0090_cases_evidence", include_str!("migrations/0090_cases_evidence.sql")),
     ("0100_labels_by_message", include_str!("migrations/0100_labels_by_message.sql")),
     ("0110_drop_unused_message_indexes", include_str!("migrations/0110_drop_unused_message_indexes.sql")),
+    ("0120_case_messages_without_rowid", include_str!("migrations/0120_case_messages_without_rowid.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {
@@ -53,4 +54,75 @@ pub fn applied(conn: &Connection) -> Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT name FROM schema_migrations ORDER BY name")?;
     let names = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
     Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_messages_keep_every_row_and_their_checks_once_keyed_without_rowid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        // A ledger as the release before 0120 left it, with messages in cases.
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "PRAGMA foreign_keys = ON; \
+                 CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .unwrap();
+            let (before, _) = MIGRATIONS.split_at(MIGRATIONS.len() - 1);
+            for (name, sql) in before {
+                conn.execute_batch(sql).unwrap();
+                conn.execute("INSERT INTO schema_migrations VALUES (?1, 'then')", [name]).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO raw_sources (sha256, size, raw) VALUES ('h', 1, x'00');
+                 INSERT INTO messages (id, raw_sha256, account, mailbox, record_json, fetched_at)
+                     VALUES ('m1', 'h', 'a', 'b', '{}', 't'), ('m2', 'h', 'a', 'b', '{}', 't'), ('m3', 'h', 'a', 'b', '{}', 't');
+                 INSERT INTO cases (id, state, created_at, updated_at) VALUES ('c1', 'new', 't', 't'), ('c2', 'new', 't', 't');
+                 INSERT INTO case_messages (case_id, message, added_at, role) VALUES
+                     ('c1', 'm1', 't1', 'customer'), ('c1', 'm2', 't2', 'team'), ('c2', 'm3', 't3', 'ours');",
+            )
+            .unwrap();
+        }
+        let ledger = crate::ledger::Ledger::open(&path).unwrap();
+        let conn = ledger.conn();
+        assert_eq!(applied(conn).unwrap().last().map(String::as_str), Some("0120_case_messages_without_rowid"));
+        let rows: Vec<(String, String, String, String)> = conn
+            .prepare("SELECT case_id, message, added_at, role FROM case_messages ORDER BY message")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let want = [("c1", "m1", "t1", "customer"), ("c1", "m2", "t2", "team"), ("c2", "m3", "t3", "ours")];
+        assert_eq!(rows.len(), 3);
+        for (row, want) in rows.iter().zip(want) {
+            assert_eq!((row.0.as_str(), row.1.as_str(), row.2.as_str(), row.3.as_str()), want);
+        }
+        let sql: String = conn
+            .query_row("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'case_messages'", [], |r| r.get(0))
+            .unwrap();
+        assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+        // Still refused: an unknown role, a second copy of a row, a message that is not stored.
+        let insert = |case: &str, message: &str, role: &str| {
+            conn.execute(
+                "INSERT INTO case_messages (case_id, message, added_at, role) VALUES (?1, ?2, 't', ?3)",
+                [case, message, role],
+            )
+        };
+        assert!(insert("c2", "m1", "robot").is_err());
+        assert!(insert("c1", "m1", "customer").is_err());
+        assert!(insert("c2", "nope", "customer").is_err());
+        insert("c2", "m1", "team").unwrap();
+        let by_message: String =
+            conn.query_row("SELECT role FROM case_messages WHERE message = 'm3'", [], |r| r.get(0)).unwrap();
+        assert_eq!(by_message, "ours");
+        let sound: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(sound, "ok");
+        let dangling: i64 = conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(dangling, 0);
+    }
 }
