@@ -79,6 +79,55 @@ fn unescape(line: &[u8]) -> &[u8] {
     if quotes > 0 && line[quotes..].starts_with(b"From ") { &line[1..] } else { line }
 }
 
+/// Where the next line of an mbox lies.
+enum Line {
+    /// The first n bytes of the reader's buffer (nearly every line: the buffer holds 1 MiB).
+    Buffered(usize),
+    /// Gathered in `MboxReader::line`: it crossed the end of the buffer, or the file has no
+    /// line break at its end.
+    Gathered,
+    End,
+}
+
+impl MboxReader {
+    /// Finds the next line without copying it when it lies whole in the reader's buffer (a
+    /// copy of every line into `self.line` first was a third of reading an mbox).
+    fn next_line(&mut self) -> io::Result<Line> {
+        self.line.clear();
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(if self.line.is_empty() { Line::End } else { Line::Gathered });
+            }
+            match memchr::memchr(b'\n', buf) {
+                Some(i) if self.line.is_empty() => return Ok(Line::Buffered(i + 1)),
+                Some(i) => {
+                    self.line.extend_from_slice(&buf[..=i]);
+                    self.reader.consume(i + 1);
+                    return Ok(Line::Gathered);
+                }
+                None => {
+                    let n = buf.len();
+                    self.line.extend_from_slice(buf);
+                    self.reader.consume(n);
+                }
+            }
+        }
+    }
+}
+
+/// What a line of an mbox means for the message being read.
+enum Step {
+    /// The separator of the next message.
+    Separator,
+    /// Part of the message (or blank space before the first one).
+    Continue,
+}
+
 impl Iterator for MboxReader {
     type Item = ReadItem;
 
@@ -91,9 +140,15 @@ impl Iterator for MboxReader {
         let mut prev_blank = true;
         let mut oversized = false;
         loop {
-            self.line.clear();
-            let n = match self.reader.read_until(b'\n', &mut self.line) {
-                Ok(n) => n,
+            let found = self.next_line().and_then(|found| {
+                Ok(match found {
+                    Line::Buffered(n) => (Some(n), Some(&self.reader.fill_buf()?[..n])),
+                    Line::Gathered => (None, Some(&self.line[..])),
+                    Line::End => (None, None),
+                })
+            });
+            let (buffered, line) = match found {
+                Ok(found) => found,
                 Err(e) => {
                     self.done = true;
                     return Some(Err(ReadError {
@@ -102,34 +157,38 @@ impl Iterator for MboxReader {
                     }));
                 }
             };
-            if n == 0 {
+            let Some(line) = line else {
                 self.done = true;
                 break;
-            }
+            };
+            let n = line.len();
             self.bytes_read += n as u64;
             self.line_no += 1;
-            if is_from_line(&self.line) && prev_blank {
-                if start_line.is_some() {
-                    // The separator of the next message.
-                    self.pending_from_line = Some(self.line_no);
-                    break;
-                }
+            let step = if is_from_line(line) && prev_blank && start_line.is_some() {
+                Step::Separator
+            } else if is_from_line(line) && prev_blank {
                 start_line = Some(self.line_no);
-                continue;
-            }
-            if start_line.is_none() {
-                if self.line.iter().all(|b| b.is_ascii_whitespace()) {
-                    continue;
-                }
+                Step::Continue
+            } else if start_line.is_none() && line.iter().all(|b| b.is_ascii_whitespace()) {
+                Step::Continue
+            } else {
                 // Text before the first From line: not an mbox, or a damaged start.
-                start_line = Some(self.line_no);
+                start_line.get_or_insert(self.line_no);
+                prev_blank = line == b"\n" || line == b"\r\n";
+                if message.len() + n > MAX_MESSAGE_BYTES {
+                    oversized = true;
+                } else {
+                    message.extend_from_slice(unescape(line));
+                }
+                Step::Continue
+            };
+            if let Some(n) = buffered {
+                self.reader.consume(n);
             }
-            prev_blank = self.line == b"\n" || self.line == b"\r\n";
-            if message.len() + n > MAX_MESSAGE_BYTES {
-                oversized = true;
-                continue;
+            if let Step::Separator = step {
+                self.pending_from_line = Some(self.line_no);
+                break;
             }
-            message.extend_from_slice(unescape(&self.line));
         }
         let start = start_line?;
         let origin = format!("{}:{}", self.name, start);
@@ -256,6 +315,32 @@ From c@d Mon Nov  3 11:00:00 2026\nSubject: two\n\nbody\nFrom here on, no blank 
         assert_eq!(msgs.len(), 2);
         assert_eq!(msgs[0], "Subject: one\n\nhello\nFrom the start\n");
         assert!(msgs[1].contains("From here on, no blank before"));
+    }
+
+    #[test]
+    fn lines_across_the_end_of_the_read_buffer_read_the_same() {
+        let text = "\n  \nstray text\r\n\r\nFrom a@b Mon Nov  3 10:00:00 2026\r\nSubject: one\r\n\r\nhello\r\n>>From x\r\n\r\n\
+From c@d Mon Nov  3 11:00:00 2026\nSubject: two\n\nbody\nFrom here, no blank before\n\n\n\
+From e@f Mon Nov  3 12:00:00 2026\nSubject: three\n\nno line break at the end";
+        let read = |capacity: usize| -> Vec<(String, String, u64)> {
+            let reader = BufReader::with_capacity(capacity, io::Cursor::new(text.as_bytes().to_vec()));
+            let mut mbox = MboxReader::from_reader("t".into(), Box::new(reader));
+            let mut out = Vec::new();
+            while let Some(m) = mbox.next() {
+                let m = m.unwrap();
+                out.push((m.origin, String::from_utf8(m.bytes).unwrap(), mbox.bytes_read));
+            }
+            out
+        };
+        let whole = read(1 << 20);
+        assert_eq!(whole.len(), 4, "{whole:?}");
+        assert_eq!((whole[0].0.as_str(), whole[0].1.as_str()), ("t:3", "stray text\r\n"));
+        assert_eq!(whole[1].1, "Subject: one\r\n\r\nhello\r\n>From x\r\n");
+        assert_eq!(whole[3].1, "Subject: three\n\nno line break at the end");
+        assert_eq!(whole[3].2, text.len() as u64);
+        for capacity in 1..40 {
+            assert_eq!(read(capacity), whole, "buffer of {capacity} bytes");
+        }
     }
 
     #[test]

@@ -229,7 +229,10 @@ fn is_reply_header(lines: &[&str], i: usize) -> bool {
         }
     }
     // Most lines have no colon: no need to ask the regex.
-    if may_open_with(line, OUTLOOK_FROM_OPENERS) && (line.contains(':') || line.contains('：')) && OUTLOOK_FROM.is_match(line) {
+    if may_open_with(line, OUTLOOK_FROM_OPENERS)
+        && (line.contains(':') || line.contains('：'))
+        && OUTLOOK_FROM.is_match(line)
+    {
         let following = lines[i + 1..].iter().take(4).filter(|l| OUTLOOK_NEXT.is_match(l)).count();
         return following >= 2;
     }
