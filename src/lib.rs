@@ -3,7 +3,7 @@
 //! Architecture, top to bottom (each layer imports only from layers below it):
 //!
 //! ```text
-//! main.rs ─▶ cli.rs ─▶ commands/* ─▶ stages/* ─▶ ledger/  mail/  model/  notify/ ─▶ record, config, secret, error, env, trash
+//! main.rs ─▶ cli.rs ─▶ commands/* ─▶ stages/* ─▶ ledger/  mail/  model/  notify/ ─▶ record, config, secret, error, env, trash, hex
 //!                         └─▶ jsonl.rs, output.rs, logging.rs   (the terminal edge)
 //! ```
 //!
@@ -19,6 +19,7 @@ pub mod commands;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod hex;
 pub mod jsonl;
 pub mod ledger;
 pub mod logging;

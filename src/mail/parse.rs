@@ -7,6 +7,7 @@
 use mail_parser::{Address as MpAddress, HeaderName, HeaderValue, Message, MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
+use crate::hex::hex;
 use crate::record::{Address, Attachment, Record};
 
 /// Default size above which only the head of a message is parsed.
@@ -15,17 +16,6 @@ pub const DEFAULT_MAX_PARSE_BYTES: usize = 25 * 1024 * 1024;
 /// The exact-bytes hash, the key of the raw store.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
-}
-
-/// Lower-case hex, without a `format!` per byte (this runs twice for every message stored).
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0x0f)] as char);
-    }
-    out
 }
 
 /// The record id: a hash of the message with line endings and trailing blank space normalized,

@@ -123,7 +123,7 @@ pub fn new_message_id(domain: &str) -> String {
     rand::rng().fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = crate::hex::hex(&b);
     format!("<{}-{}-{}-{}-{}@{}>", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32], domain)
 }
 

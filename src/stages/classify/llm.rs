@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::rules::Sentiment;
 use super::taxonomy::{OTHER, Taxonomy};
 use super::{Decision, Engine};
+use crate::hex::hex;
 use crate::model::wire::{ChatRequest, Message};
 use crate::record::Record;
 
@@ -191,10 +192,6 @@ pub fn decision(engine: &Engine, prompt: &Prompt, answer: &Answer, cached: bool)
         d.review_required = true;
     }
     d
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

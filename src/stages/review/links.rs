@@ -12,6 +12,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rand::RngCore;
 use sha2::Sha256;
 
+use crate::hex::hex;
 use crate::ledger::Ledger;
 
 /// The `kv` key of the link secret.
@@ -65,7 +66,7 @@ impl LinkSigner {
         }
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let fresh = hex(&bytes);
         ledger.conn().execute(
             "INSERT OR IGNORE INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3)",
             rusqlite::params![SECRET_KEY, fresh, crate::ledger::now()],
@@ -175,10 +176,6 @@ pub fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut b);
     hex(&b)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
