@@ -79,12 +79,7 @@ impl Drop for BackgroundCheckpoint<'_> {
         drop(stop);
         let _ = thread.join();
         // Back to checkpoints on commit; failing that, the next command's connection does them.
-        let _ = self.ledger.conn.execute_batch(&format!(
-            "PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = {}; PRAGMA cache_size = -{}",
-            super::AUTOCHECKPOINT_PAGES,
-            super::JOURNAL_SIZE_LIMIT,
-            super::CACHE_KIB
-        ));
+        let _ = self.ledger.conn.execute_batch(&super::usual_cache_and_wal());
     }
 }
 

@@ -45,6 +45,15 @@ const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 /// Checkpoint after this many WAL pages (16 KiB each).
 const AUTOCHECKPOINT_PAGES: u32 = 4096;
 
+/// The cache and WAL settings every connection starts with; a bulk writer changes them for a
+/// while (`checkpoint`) and puts these back.
+fn usual_cache_and_wal() -> String {
+    format!(
+        "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}; \
+         PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}"
+    )
+}
+
 pub struct Ledger {
     pub(crate) conn: Connection,
     path: PathBuf,
@@ -84,8 +93,7 @@ impl Ledger {
             tracing::warn!("ledger journal mode is {mode}, not WAL");
         }
         conn.execute_batch(TUNING)?;
-        conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB}; PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}"))?;
-        conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}"))?;
+        conn.execute_batch(&usual_cache_and_wal())?;
         // Plans never depend on bound values (the ledger keeps no statistics), so a statement
         // need not be prepared again each time one changes (SQLite's default since 3.47 for
         // some queries cost an import 5 % of its time).
