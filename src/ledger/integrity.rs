@@ -90,7 +90,10 @@ fn message_checks(conn: &Connection, problems: &mut Vec<String>) -> Result<()> {
     report(
         conn,
         problems,
-        "SELECT r.sha256 FROM raw_sources r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.raw_sha256 = r.sha256)",
+        // A set difference, not NOT EXISTS per raw source: messages.raw_sha256 has no index,
+        // and that scanned the messages once per raw source (a 100,000-message ledger ran
+        // for more than ten minutes).
+        "SELECT sha256 FROM raw_sources EXCEPT SELECT raw_sha256 FROM messages",
         "raw sources no message refers to",
     )?;
     report(

@@ -4,17 +4,29 @@
 //! moment cannot both apply it. A shipped migration is never edited.
 
 use anyhow::{Context, Result};
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction};
 
-/// (name, SQL) in the order they apply.
-pub const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_init", include_str!("migrations/0001_init.sql")),
-    ("0060_send_outbox", include_str!("migrations/0060_send_outbox.sql")),
-    ("0070_report_indexes", include_str!("migrations/0070_report_indexes.sql")),
-    ("0080_cases_threading", include_str!("migrations/0080_cases_threading.sql")),
-    ("0090_cases_evidence", include_str!("migrations/0090_cases_evidence.sql")),
-    ("0100_labels_by_message", include_str!("migrations/0100_labels_by_message.sql")),
-    ("0110_drop_unused_message_indexes", include_str!("migrations/0110_drop_unused_message_indexes.sql")),
+use super::check_lists;
+
+/// One migration: SQL, or code for what SQL alone cannot say.
+pub enum Migration {
+    Sql(&'static str),
+    Code(fn(&Transaction) -> Result<()>),
+}
+
+/// (name, migration) in the order they apply.
+pub const MIGRATIONS: &[(&str, Migration)] = &[
+    ("0001_init", Migration::Sql(include_str!("migrations/0001_init.sql"))),
+    ("0060_send_outbox", Migration::Sql(include_str!("migrations/0060_send_outbox.sql"))),
+    ("0070_report_indexes", Migration::Sql(include_str!("migrations/0070_report_indexes.sql"))),
+    ("0080_cases_threading", Migration::Sql(include_str!("migrations/0080_cases_threading.sql"))),
+    ("0090_cases_evidence", Migration::Sql(include_str!("migrations/0090_cases_evidence.sql"))),
+    ("0100_labels_by_message", Migration::Sql(include_str!("migrations/0100_labels_by_message.sql"))),
+    (
+        "0110_drop_unused_message_indexes",
+        Migration::Sql(include_str!("migrations/0110_drop_unused_message_indexes.sql")),
+    ),
+    ("0120_check_lists_as_comparisons", Migration::Code(check_lists::as_comparisons)),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {
@@ -28,7 +40,7 @@ pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {
     if done as usize == MIGRATIONS.len() {
         return Ok(applied);
     }
-    for (name, sql) in MIGRATIONS {
+    for (name, migration) in MIGRATIONS {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let done: bool = tx.query_row(
             "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)",
@@ -36,7 +48,11 @@ pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {
             |r| r.get(0),
         )?;
         if !done {
-            tx.execute_batch(sql).with_context(|| format!("applying migration {name}"))?;
+            match migration {
+                Migration::Sql(sql) => tx.execute_batch(sql).map_err(Into::into),
+                Migration::Code(apply) => apply(&tx),
+            }
+            .with_context(|| format!("applying migration {name}"))?;
             tx.execute(
                 "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ?2)",
                 rusqlite::params![name, crate::ledger::now()],

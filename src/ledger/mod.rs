@@ -4,6 +4,7 @@
 //! change runs in a `BEGIN IMMEDIATE` transaction so two writers serialize instead of failing.
 //! Submodules own one table family each.
 
+mod check_lists;
 pub mod checkpoint;
 pub mod drafts;
 pub mod events;
