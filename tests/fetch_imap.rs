@@ -457,25 +457,31 @@ fn idle_emits_new_mail_within_seconds_and_stops_cleanly_on_sigterm() {
     assert_eq!(env.count("SELECT COUNT(*) FROM runs WHERE command = 'fetch' AND status = 'ok'"), 1);
 }
 
-#[test]
-fn a_backfill_of_many_messages_is_fetched_in_batches_in_uid_order() {
-    // 1,100 messages written straight into a Maildir folder (APPEND one by one would be slow).
+/// A new folder of user `test` holding `count` messages, written straight into its Maildir
+/// (APPEND one by one would be slow).
+fn maildir_folder(tag: &str, count: usize) -> String {
     use std::os::unix::fs::MetadataExt;
-    let mailbox = unique("many");
+    let mailbox = unique(tag);
     let root = servers().maildir("test");
     let owner = std::fs::metadata(&root).unwrap();
     let dir = root.join(format!(".{mailbox}"));
     for sub in ["cur", "new", "tmp"] {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
     }
-    for n in 0..1100 {
+    for n in 0..count {
         let path = dir.join("cur").join(format!("{n:05}.bench.test:2,"));
-        std::fs::write(&path, message(n, "many")).unwrap();
+        std::fs::write(&path, message(n, tag)).unwrap();
         std::os::unix::fs::chown(&path, Some(owner.uid()), Some(owner.gid())).unwrap();
     }
     for d in [dir.clone(), dir.join("cur"), dir.join("new"), dir.join("tmp")] {
         std::os::unix::fs::chown(&d, Some(owner.uid()), Some(owner.gid())).unwrap();
     }
+    mailbox
+}
+
+#[test]
+fn a_backfill_of_many_messages_is_fetched_in_batches_in_uid_order() {
+    let mailbox = maildir_folder("many", 1100);
     let env = Env::new();
     env.write_config(&account("support", "test", "implicit", &[&mailbox], ""));
     let (code, records, err) = fetch(&env, &[]);
@@ -496,4 +502,51 @@ fn a_backfill_of_many_messages_is_fetched_in_batches_in_uid_order() {
     assert_eq!(env.count("SELECT highest_uid FROM sync_state"), 1100);
     let (_, records, _) = fetch(&env, &[]);
     assert!(records.is_empty());
+}
+
+#[test]
+fn a_watcher_stopped_during_a_backfill_exits_and_the_next_start_fetches_the_rest() {
+    let mailbox = maildir_folder("stop", 3000);
+    let env = Env::new();
+    env.write_config(&account("support", "test", "implicit", &[&mailbox], ""));
+    let mut child = env
+        .cmd(&["fetch", "--idle"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mailroom fetch --idle");
+    let stdout = child.stdout.take().unwrap();
+    let lines = std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<String>>());
+    // Stop as soon as the first batch is in the ledger, while the rest still downloads (until
+    // the ledger has its tables, there is nothing in it).
+    let stored = || env.db().query_row("SELECT COUNT(*) FROM messages", [], |r| r.get::<_, i64>(0)).unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stored() == 0 {
+        assert!(Instant::now() < deadline, "nothing stored");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "fetch --idle did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    let first: Vec<serde_json::Value> = lines.join().unwrap().iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    eprintln!("the stopped run printed {} records", first.len());
+
+    // What the stopped run printed and what the next one brings: every message once.
+    let (code, rest, err) = fetch(&env, &[]);
+    assert_eq!(code, 0, "{err}");
+    let mut uids: Vec<u64> = first.iter().chain(&rest).map(|r| r["uid"].as_u64().unwrap()).collect();
+    uids.sort_unstable();
+    assert_eq!(uids, (1..=3000).collect::<Vec<u64>>(), "{} records from the stopped run, {} after", first.len(), rest.len());
+    assert_eq!(env.count("SELECT COUNT(*) FROM messages"), 3000);
+    assert_eq!(env.count("SELECT highest_uid FROM sync_state"), 3000);
 }

@@ -24,16 +24,22 @@ const LISTED: &[(&str, &str)] = &[("stage_results", "stage"), ("drafts", "state"
 pub fn as_comparisons(tx: &Transaction) -> Result<()> {
     let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
     tx.execute_batch("PRAGMA writable_schema = ON")?;
-    let edited = rewrite_tables(tx);
     // Raised even if nothing changed (harmless): every connection then reads the schema again.
-    let closed = tx
-        .execute_batch(&format!("PRAGMA schema_version = {}; PRAGMA writable_schema = OFF", version + 1));
+    let edited = rewrite_tables(tx)
+        .and_then(|()| Ok(tx.execute_batch(&format!("PRAGMA schema_version = {}", version + 1))?));
+    // Off whatever happened: a rollback does not undo this connection's flag.
+    let off = tx.execute_batch("PRAGMA writable_schema = OFF");
     edited?;
-    closed?;
-    // Statements now read the edited text: a table SQLite could not parse fails here, and the
-    // migration's transaction is rolled back with nothing changed.
+    off?;
+    schema_reads(tx)
+}
+
+/// Reads each edited table: SQLite parses the schema again first, so text it cannot parse
+/// fails here, and the migration's transaction is rolled back with nothing changed. (Only
+/// preparing a statement would not: it still sees the schema read before the edit.)
+fn schema_reads(tx: &Transaction) -> Result<()> {
     for (table, _) in LISTED {
-        tx.prepare(&format!("SELECT * FROM {table} LIMIT 0"))?;
+        tx.query_row(&format!("SELECT count(*) FROM (SELECT * FROM {table} LIMIT 0)"), [], |r| r.get::<_, i64>(0))?;
     }
     Ok(())
 }
@@ -140,6 +146,27 @@ mod tests {
                 assert_eq!(verdict(&old), verdict(&new), "{table}.{column} = {value:?}: {old} vs {new}");
             }
         }
+    }
+
+    #[test]
+    fn an_edit_sqlite_cannot_parse_is_caught_and_rolled_back() {
+        let (before, _) = before_and_after();
+        let text = |c: &Connection| -> String {
+            c.query_row("SELECT sql FROM sqlite_schema WHERE name = 'cases'", [], |r| r.get(0)).unwrap()
+        };
+        let original = text(&before);
+        let tx = before.unchecked_transaction().unwrap();
+        let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0)).unwrap();
+        tx.execute_batch("PRAGMA writable_schema = ON").unwrap();
+        tx.execute("UPDATE sqlite_schema SET sql = 'CREATE TABLE cases (id TEXT CHECK (id = OR))' WHERE name = 'cases'", [])
+            .unwrap();
+        tx.execute_batch(&format!("PRAGMA schema_version = {}; PRAGMA writable_schema = OFF", version + 1)).unwrap();
+        let err = schema_reads(&tx).unwrap_err().to_string();
+        assert!(err.contains("malformed") || err.contains("syntax"), "{err}");
+        drop(tx);
+        assert_eq!(text(&before), original, "the rollback keeps the table as it was");
+        let integrity: String = before.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(integrity, "ok");
     }
 
     #[test]

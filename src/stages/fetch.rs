@@ -23,6 +23,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -115,6 +116,9 @@ pub struct FetchOptions {
     /// How stored messages find their service case; its window also bounds the first sync
     /// of a Sent folder.
     pub case_rules: CaseRules,
+    /// A watcher's stop: a backfill ends after the batch it is downloading (the rest of the
+    /// mailbox comes with the next start).
+    pub stop: Option<watch::Receiver<bool>>,
 }
 
 impl Default for FetchOptions {
@@ -128,6 +132,7 @@ impl Default for FetchOptions {
             max_backoff: Duration::from_secs(300),
             poll_interval: Duration::from_secs(60),
             case_rules: CaseRules::default(),
+            stop: None,
         }
     }
 }
@@ -183,7 +188,7 @@ impl FetchReport {
 enum SyncError {
     Imap(ImapError),
     Ledger(anyhow::Error),
-    /// The caller stopped taking records (a closed pipe).
+    /// The caller stopped taking records (a closed pipe), or a watcher was stopped mid-way.
     Closed,
 }
 
@@ -303,6 +308,7 @@ async fn watch_mailbox(
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
     let mut ledger = Ledger::open(&ledger_path)?;
+    let opts = FetchOptions { stop: Some(shutdown.clone()), ..opts };
     let mut on = |n: Notice| tx.send(n).is_ok();
     let mut backoff = Duration::from_secs(1);
     loop {
@@ -311,9 +317,10 @@ async fn watch_mailbox(
         }
         let result = tokio::select! {
             r = watch_session(&mut ledger, &target, &mailbox, &opts, &mut on, &mut backoff, shutdown.clone()) => r,
-            // The session ends IDLE and logs out by itself on a stop; a long backfill is cut
-            // after a grace period. Safe to drop mid-way: no ledger transaction spans an
-            // await, and records are handed out right after their commit.
+            // The session ends IDLE and logs out by itself on a stop, and a backfill after the
+            // batch it is downloading; whatever is still running is cut after a grace period.
+            // Safe to drop mid-way: no ledger transaction spans an await, and records are
+            // handed out right after their commit.
             _ = async { stopped(shutdown.clone()).await; tokio::time::sleep(STOP_GRACE).await } => return Ok(()),
         };
         match result {
@@ -590,12 +597,17 @@ where
     let fetching = if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
         let handle = tokio::runtime::Handle::current();
         let store = &mut store;
+        let cancelled = AtomicBool::new(false);
         tokio::task::block_in_place(|| {
             std::thread::scope(|scope| {
                 let (queue, queued) = std::sync::mpsc::sync_channel::<InFlight>(QUEUED_BATCHES);
-                let (done, stored) = std::sync::mpsc::channel();
-                scope.spawn(move || {
+                let (done, stored) = mpsc::unbounded_channel();
+                let cancelled = &cancelled;
+                let worker = scope.spawn(move || {
                     for batch in queued {
+                        if cancelled.load(Ordering::Acquire) {
+                            break;
+                        }
                         let result = store.store(batch);
                         let failed = result.is_err();
                         // Never store a later batch after an earlier one failed: its UIDs
@@ -605,7 +617,11 @@ where
                         }
                     }
                 });
-                handle.block_on(download(session, &job, Storer::Thread { queue, stored }, progress, on))
+                let storer = Storer::Thread { queue: Some(queue), stored, cancelled };
+                let fetching = handle.block_on(download(session, &job, storer, progress, on));
+                // A panic of the store thread goes on as itself, not as the scope's own.
+                worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                fetching
             })
         })
     } else {
@@ -640,44 +656,54 @@ const QUEUED_BATCHES: usize = 1;
 enum Storer<'s, 'l> {
     /// A thread of its own stores them.
     Thread {
-        queue: std::sync::mpsc::SyncSender<InFlight>,
-        stored: std::sync::mpsc::Receiver<Result<StoredBatch, SyncError>>,
+        /// None once closed: the store thread ends when it has stored what was queued.
+        queue: Option<std::sync::mpsc::SyncSender<InFlight>>,
+        stored: mpsc::UnboundedReceiver<Result<StoredBatch, SyncError>>,
+        /// Set when nothing queued is to be stored any more (the reader went away).
+        cancelled: &'s AtomicBool,
     },
     /// Stored at once, on the caller's thread.
     Inline { store: &'s mut BatchStore<'l>, ready: std::collections::VecDeque<Result<StoredBatch, SyncError>> },
 }
 
 impl Storer<'_, '_> {
-    /// Waits while QUEUED_BATCHES wait already.
-    fn submit(&mut self, batch: InFlight) {
+    /// Waits while QUEUED_BATCHES wait already. False when the store thread has stopped (on
+    /// an error, which waits in `stored`, or a panic): downloading more would be for nothing.
+    fn submit(&mut self, batch: InFlight) -> bool {
         match self {
-            // A closed queue means the store thread stopped on an error, which waits in `stored`.
-            Storer::Thread { queue, .. } => drop(queue.send(batch)),
-            Storer::Inline { store, ready } => ready.push_back(store.store(batch)),
+            Storer::Thread { queue, .. } => queue.as_ref().is_some_and(|q| q.send(batch).is_ok()),
+            Storer::Inline { store, ready } => {
+                ready.push_back(store.store(batch));
+                true
+            }
         }
     }
 
-    /// A batch stored since the last call, if any.
-    fn ready(&mut self) -> Option<Result<StoredBatch, SyncError>> {
+    /// The next stored batch, as soon as it is committed; None once the store thread is done.
+    /// Inline, only what is stored already (and nothing else will be meanwhile).
+    async fn next(&mut self) -> Option<Result<StoredBatch, SyncError>> {
         match self {
-            Storer::Thread { stored, .. } => stored.try_recv().ok(),
+            Storer::Thread { stored, .. } => stored.recv().await,
             Storer::Inline { ready, .. } => ready.pop_front(),
         }
     }
 
-    /// Every batch still to come back, once stored.
-    fn finish(self) -> Box<dyn Iterator<Item = Result<StoredBatch, SyncError>> + Send> {
+    /// No more batches: the store thread ends once it has stored those queued, or at once
+    /// with `cancel` (then nothing queued is stored).
+    fn close(&mut self, cancel: bool) {
         match self {
-            Storer::Thread { queue, stored } => {
-                drop(queue);
-                Box::new(stored.into_iter())
+            Storer::Thread { queue, cancelled, .. } => {
+                cancelled.store(cancel, Ordering::Release);
+                *queue = None;
             }
-            Storer::Inline { ready, .. } => Box::new(ready.into_iter()),
+            Storer::Inline { .. } => {}
         }
     }
 }
 
-/// Downloads `job.wanted` batch by batch into `storer`, handing out each stored batch.
+/// Downloads `job.wanted` batch by batch into `storer`, handing out each batch's records as
+/// soon as it is committed (also while the next batch downloads: a process killed then has
+/// already printed what it stored).
 async fn download<R, F>(
     session: &mut ImapSession,
     job: &Job<'_>,
@@ -689,43 +715,75 @@ where
     R: Reporter + ?Sized,
     F: FnMut(Notice) -> bool,
 {
+    // UIDs handed out and not yet marked \Seen (the session is busy while a batch downloads).
+    let mut unseen: Vec<u32> = Vec::new();
+    let mut stopped = false;
     let downloaded: Result<(), SyncError> = async {
         let mut first_batch = FIRST_BATCH_MESSAGES;
         for chunk in job.wanted.chunks(SIZE_CHUNK) {
             let sizes = session.fetch_sizes(&uid_set(chunk)).await?;
             for batch in plan_batches(chunk, &sizes, job.cap, std::mem::replace(&mut first_batch, BATCH_MESSAGES)) {
-                while let Some(stored) = storer.ready() {
-                    deliver(stored?, session, job, progress, on).await?;
+                if job.opts.stop.as_ref().is_some_and(|s| *s.borrow()) {
+                    stopped = true;
+                    return Ok(());
                 }
                 let started = Instant::now();
-                let fetched = match &batch {
-                    Batch::Whole(uids) => session.fetch_range(&uid_set(uids), None).await?,
-                    Batch::Head(uid) => session.fetch_range(&uid.to_string(), Some(job.cap)).await?,
+                let fetched = {
+                    let (set, head) = match &batch {
+                        Batch::Whole(uids) => (uid_set(uids), None),
+                        Batch::Head(uid) => (uid.to_string(), Some(job.cap)),
+                    };
+                    let fetch = session.fetch_range(&set, head);
+                    tokio::pin!(fetch);
+                    loop {
+                        tokio::select! {
+                            biased;
+                            Some(stored) = storer.next() => hand_out(stored?, &mut unseen, job, progress, on)?,
+                            fetched = &mut fetch => break fetched?,
+                        }
+                    }
                 };
+                mark_seen(session, &mut unseen, job).await?;
                 let parsing = InFlight::start(
                     batch, fetched, ms(started), job.account, job.mailbox, job.uidvalidity, job.opts.max_parse_bytes,
                 );
-                storer.submit(parsing);
+                if !storer.submit(parsing) {
+                    return Ok(());
+                }
             }
         }
         Ok(())
     }
     .await;
-    // What was downloaded before a failure is still stored and handed out.
-    for stored in storer.finish() {
-        deliver(stored?, session, job, progress, on).await?;
+    // What was downloaded before a failure or a stop is still stored and handed out; once the
+    // reader has gone away, nothing more is stored (its records could not be handed out).
+    storer.close(matches!(downloaded, Err(SyncError::Closed)));
+    let mut outcome = downloaded;
+    while let Some(stored) = storer.next().await {
+        let handed = match (stored, &outcome) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(SyncError::Closed)) => Ok(()),
+            (Ok(stored), _) => hand_out(stored, &mut unseen, job, progress, on),
+        };
+        // A failed store is the last (none is stored after it); a closed reader stops the rest.
+        if let Err(e) = handed
+            && (outcome.is_ok() || matches!(e, SyncError::Closed))
+        {
+            outcome = Err(e);
+        }
     }
-    downloaded
+    if outcome.is_ok() {
+        mark_seen(session, &mut unseen, job).await?;
+    }
+    // A stopped backfill is not done: the mailbox's sync state must not move past the rest.
+    if stopped && outcome.is_ok() {
+        outcome = Err(SyncError::Closed);
+    }
+    outcome
 }
 
-/// Hands out a stored batch's new records and marks its messages seen if asked.
-async fn deliver<R, F>(
-    stored: StoredBatch,
-    session: &mut ImapSession,
-    job: &Job<'_>,
-    progress: &R,
-    on: &mut F,
-) -> Result<(), SyncError>
+/// Hands out a stored batch's new records; its UIDs join `unseen` when they are to be marked.
+fn hand_out<R, F>(stored: StoredBatch, unseen: &mut Vec<u32>, job: &Job<'_>, progress: &R, on: &mut F) -> Result<(), SyncError>
 where
     R: Reporter + ?Sized,
     F: FnMut(Notice) -> bool,
@@ -734,8 +792,16 @@ where
     if job.emit && !stored.records.is_empty() && !on(Notice::Records(stored.records)) {
         return Err(SyncError::Closed);
     }
-    if job.opts.mark_seen && !stored.got.is_empty() {
-        session.mark_seen(&uid_set(&stored.got)).await?;
+    if job.opts.mark_seen {
+        unseen.extend(stored.got);
+    }
+    Ok(())
+}
+
+async fn mark_seen(session: &mut ImapSession, unseen: &mut Vec<u32>, job: &Job<'_>) -> Result<(), SyncError> {
+    if job.opts.mark_seen && !unseen.is_empty() {
+        session.mark_seen(&uid_set(unseen)).await?;
+        unseen.clear();
     }
     Ok(())
 }
