@@ -385,19 +385,42 @@ fn mark_seen_is_opt_in_and_unknown_accounts_are_config_errors() {
     assert_eq!(subjects(&records), vec!["seen-2"]);
 }
 
+/// `mailroom fetch --idle` with `args`, its stdout and stderr piped.
+fn spawn_idle(env: &Env, args: &[&str]) -> std::process::Child {
+    let args: Vec<&str> = ["fetch", "--idle"].into_iter().chain(args.iter().copied()).collect();
+    env.cmd(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mailroom fetch --idle")
+}
+
+/// Sends SIGTERM to a `fetch --idle` child, waits for it (a hang fails the test), checks that
+/// it exited 0 and returns its stderr.
+fn stop_with_sigterm(child: &mut std::process::Child) -> String {
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "fetch --idle did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    err
+}
+
 #[test]
 fn idle_emits_new_mail_within_seconds_and_stops_cleanly_on_sigterm() {
     // The only test that uses user `customer`'s INBOX.
     let env = Env::new();
     env.write_config(&account("shop", "customer", "implicit", &["INBOX"], ""));
     lmtp_deliver("customer", &message(1, "idle-before"));
-    let mut child = env
-        .cmd(&["fetch", "--idle", "--idle-renew", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mailroom fetch --idle");
+    let mut child = spawn_idle(&env, &["--idle-renew", "1"]);
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
@@ -439,18 +462,7 @@ fn idle_emits_new_mail_within_seconds_and_stops_cleanly_on_sigterm() {
     assert!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.error' AND account = 'shop'") >= 1);
     assert!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.login' AND status = 'ok' AND account = 'shop'") >= 2);
 
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "fetch --idle did not stop after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert_eq!(status.code(), Some(0), "{err}");
+    let err = stop_with_sigterm(&mut child);
     assert!(err.contains("account \"shop\" mailbox \"INBOX\"") && err.contains("reconnecting in"), "{err}");
     assert_eq!(env.count("SELECT COUNT(*) FROM messages"), 3);
     assert!(env.count("SELECT COUNT(*) FROM events WHERE kind = 'imap.idle' AND account = 'shop'") >= 1);
@@ -509,13 +521,7 @@ fn a_watcher_stopped_during_a_backfill_exits_and_the_next_start_fetches_the_rest
     let mailbox = maildir_folder("stop", 3000);
     let env = Env::new();
     env.write_config(&account("support", "test", "implicit", &[&mailbox], ""));
-    let mut child = env
-        .cmd(&["fetch", "--idle"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mailroom fetch --idle");
+    let mut child = spawn_idle(&env, &[]);
     let stdout = child.stdout.take().unwrap();
     let lines = std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<String>>());
     // Stop as soon as the first batch is in the ledger, while the rest still downloads (until
@@ -526,18 +532,7 @@ fn a_watcher_stopped_during_a_backfill_exits_and_the_next_start_fetches_the_rest
         assert!(Instant::now() < deadline, "nothing stored");
         std::thread::sleep(Duration::from_millis(10));
     }
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "fetch --idle did not stop after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert_eq!(status.code(), Some(0), "{err}");
+    stop_with_sigterm(&mut child);
     let first: Vec<serde_json::Value> = lines.join().unwrap().iter().map(|l| serde_json::from_str(l).unwrap()).collect();
     eprintln!("the stopped run printed {} records", first.len());
 
