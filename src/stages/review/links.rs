@@ -64,9 +64,7 @@ impl LinkSigner {
         if let Some(hex) = ledger.kv_get(SECRET_KEY)? {
             return Ok(LinkSigner { key: hex.into_bytes() });
         }
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        let fresh = hex(&bytes);
+        let fresh = random_hex(32);
         ledger.conn().execute(
             "INSERT OR IGNORE INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3)",
             rusqlite::params![SECRET_KEY, fresh, crate::ledger::now()],
