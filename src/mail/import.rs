@@ -164,9 +164,10 @@ impl Iterator for MboxReader {
             let n = line.len();
             self.bytes_read += n as u64;
             self.line_no += 1;
-            let step = if is_from_line(line) && prev_blank && start_line.is_some() {
+            let from_line = prev_blank && is_from_line(line);
+            let step = if from_line && start_line.is_some() {
                 Step::Separator
-            } else if is_from_line(line) && prev_blank {
+            } else if from_line {
                 start_line = Some(self.line_no);
                 Step::Continue
             } else if start_line.is_none() && line.iter().all(|b| b.is_ascii_whitespace()) {
