@@ -743,7 +743,7 @@ where
                         }
                     }
                 };
-                mark_seen(session, &mut unseen, job).await?;
+                mark_seen(session, &mut unseen).await?;
                 let parsing = InFlight::start(
                     batch, fetched, ms(started), job.account, job.mailbox, job.uidvalidity, job.opts.max_parse_bytes,
                 );
@@ -773,7 +773,7 @@ where
         }
     }
     if outcome.is_ok() {
-        mark_seen(session, &mut unseen, job).await?;
+        mark_seen(session, &mut unseen).await?;
     }
     // A stopped backfill is not done: the mailbox's sync state must not move past the rest.
     if stopped && outcome.is_ok() {
@@ -798,8 +798,9 @@ where
     Ok(())
 }
 
-async fn mark_seen(session: &mut ImapSession, unseen: &mut Vec<u32>, job: &Job<'_>) -> Result<(), SyncError> {
-    if job.opts.mark_seen && !unseen.is_empty() {
+/// Marks `unseen` \Seen (it stays empty unless the options ask for that).
+async fn mark_seen(session: &mut ImapSession, unseen: &mut Vec<u32>) -> Result<(), SyncError> {
+    if !unseen.is_empty() {
         session.mark_seen(&uid_set(unseen)).await?;
         unseen.clear();
     }
