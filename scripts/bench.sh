@@ -14,7 +14,7 @@
 #
 #   scripts/bench.sh [--readme] [SECTION...]      (default: all sections)
 # Environment: BENCH_DIR (default /tmp/mailroom-bench; generated mboxes and the 1M ledger are kept
-# and reused), IMPORT_SIZES ("100M 1G"), FETCH_COUNT (10000), CLASSIFY_COUNT (20000),
+# and reused), IMPORT_SIZES ("10000 100000 1000000"), FETCH_COUNT (10000), CLASSIFY_COUNT (20000),
 # RUN_COUNT (100000), DIGEST_COUNT (1000000), IDLE_TRIALS (5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,7 +60,7 @@ section() { # name, title, command...
 # shellcheck disable=SC2086
 for s in "${sections[@]}"; do
   case $s in
-    import)   section import "Import (\`fetch --mbox\`)" scripts/bench-import.sh ${IMPORT_SIZES:-100M 1G} ;;
+    import)   section import "Import (\`fetch --mbox\`)" scripts/bench-import.sh ${IMPORT_SIZES:-10000 100000 1000000} ;;
     fetch)    section fetch "IMAP fetch vs mbsync" scripts/bench-fetch.sh "${FETCH_COUNT:-10000}" ;;
     filter)   section filter "Filter vs bogofilter and SpamAssassin (held-out corpus)" scripts/bench-filter.sh ;;
     classify) section classify "Classify, embedded, one core" scripts/bench-classify.sh "${CLASSIFY_COUNT:-20000}"

@@ -3,6 +3,10 @@
 bundled sample inbox), giving every copy its own Message-ID so each one is a distinct message.
 
 usage: gen-mbox.py OUT --size 1G | --count 100000  [--data ../shared/data]
+
+The shared corpus is looked for in --data, $MAILROOM_SHARED_DATA, then ../shared/data and
+../../shared/data (from a worktree); without it the script stops rather than repeat the
+sample inbox alone (whose messages are a fifth the size, which would change what a figure means).
 """
 import argparse, os, re, sys
 
@@ -38,15 +42,19 @@ def main():
     ap.add_argument("--count", type=int)
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(here)
-    ap.add_argument("--data", default=os.environ.get("MAILROOM_SHARED_DATA", os.path.join(root, "..", "shared", "data")))
+    ap.add_argument("--data", default=os.environ.get("MAILROOM_SHARED_DATA"))
     a = ap.parse_args()
+    candidates = [a.data] if a.data else [os.path.join(root, "..", "shared", "data"), os.path.join(root, "..", "..", "shared", "data")]
+    data = next((d for d in candidates if os.path.isdir(os.path.join(d, "spam-ham"))), None)
+    if data is None:
+        sys.exit("gen-mbox.py: no spam-ham corpus in " + " or ".join(candidates) + " (give --data or set MAILROOM_SHARED_DATA)")
     limit_bytes = parse_size(a.size) if a.size else None
     limit_count = a.count
     if not limit_bytes and not limit_count:
         ap.error("give --size or --count")
-    msgs = sources(a.data, root)
+    msgs = sources(data, root)
     if not msgs:
-        sys.exit("no source messages found under " + a.data)
+        sys.exit("no source messages found under " + data)
     written = n = 0
     with open(a.out, "wb", buffering=1 << 20) as out:
         while True:
