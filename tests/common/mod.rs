@@ -182,11 +182,12 @@ pub fn chat_server(answers: Vec<String>) -> (String, std::sync::Arc<std::sync::M
                 "usage": {"prompt_tokens": 100, "completion_tokens": 40, "total_tokens": 140}
             })
             .to_string();
-            let _ = write!(
-                stream,
+            // One write: pieces written one by one wait for the client's delayed ACK (Nagle).
+            let response = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
                 reply.len()
             );
+            let _ = stream.write_all(response.as_bytes());
         }
     });
     (url, seen)
