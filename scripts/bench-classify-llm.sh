@@ -73,7 +73,7 @@ base_url = "http://127.0.0.1:$port/v1"
 model = "bench-model"
 api_key_env = "BENCH_MODEL_KEY"
 CONF
-[ -f "$work/seed.mbox" ] || python3 scripts/gen-mbox.py "$work/seed.mbox" --count 3000 >/dev/null 2>&1
+[ -f "$work/seed.mbox" ] || python3 scripts/gen-mbox.py "$work/seed.mbox" --count 3000 --quiet
 
 echo "mock: ${latency_ms} ms per answer; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| -j | messages | model calls | seconds | messages/minute | model calls/minute | ideal calls/minute (j × 60 s / latency) |\n|---|---|---|---|---|---|---|\n'

@@ -18,7 +18,7 @@ cpus=${CPUS-0}
 pin=(); [ -z "$cpus" ] || pin=(taskset -c "$cpus")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); classify pinned to cores: ${cpus:-none}"
 mbox=$work/bench-$count.mbox
-[ -f "$mbox" ] || python3 scripts/gen-mbox.py "$mbox" --count "$count" >/dev/null
+[ -f "$mbox" ] || python3 scripts/gen-mbox.py "$mbox" --count "$count" --quiet
 rm -f "$work/ledger.sqlite"*
 "$bin" --quiet --ledger "$work/ledger.sqlite" fetch --mbox "$mbox" > "$work/records.jsonl"
 n=$(wc -l < "$work/records.jsonl")

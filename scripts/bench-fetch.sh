@@ -31,7 +31,7 @@ AUTO_PORTS=1 scripts/dovecot-up.sh "$work/srv" >/dev/null
 . "$work/srv/env"
 
 # Seed: COUNT distinct real messages, written straight into a Maildir folder "bench".
-python3 scripts/gen-mbox.py "$work/seed.mbox" --count "$count" 2>/dev/null
+python3 scripts/gen-mbox.py "$work/seed.mbox" --count "$count" --quiet
 python3 - "$work/seed.mbox" "$MAILDIR_ROOT/test/Maildir/.bench" <<'PY'
 import os, re, sys
 src, dst = sys.argv[1], sys.argv[2]

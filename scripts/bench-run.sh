@@ -17,7 +17,7 @@ if [ -z "${MAILROOM_BIN:-}" ]; then
   MAILROOM_BIN=target/release/mailroom
 fi
 mbox=$work/run-$count.mbox
-[ -f "$mbox" ] || python3 scripts/gen-mbox.py "$mbox" --count "$count" >/dev/null 2>&1
+[ -f "$mbox" ] || python3 scripts/gen-mbox.py "$mbox" --count "$count" --quiet
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| input | messages | records out | wall s | CPU s | messages/s (wall) | CPU ms/message | peak RSS MB |\n|---|---|---|---|---|---|---|---|\n'

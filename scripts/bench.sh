@@ -81,9 +81,11 @@ done
   echo "|---|---|---|---|---|"
   col() { awk -F'|' -v pat="$2" -v c="$3" 'index($2, pat) { gsub(/ /, "", $(c + 1)); print $(c + 1); exit }' "$work/$1.out" 2>/dev/null; }
   if [ -f "$work/import.out" ]; then
-    mapfile -t sizes < <(awk -F'|' '{ gsub(/ /, "", $2) } $2 ~ /^[0-9]+[KMG]?$/ { print $2 }' "$work/import.out")
+    # Rows of sizes that ran (a skipped size has no message count), matched by the whole size.
+    mapfile -t sizes < <(awk -F'|' '{ gsub(/ /, "", $2); gsub(/ /, "", $3) } $2 ~ /^[0-9]+[KMG]?$/ && $3 ~ /^[0-9]+$/ { print $2 }' "$work/import.out")
+    import_col() { awk -F'|' -v size="$1" -v c="$2" '{ gsub(/ /, "", $2) } $2 == size { gsub(/ /, "", $(c + 1)); print $(c + 1); exit }' "$work/import.out"; }
     for sz in "${sizes[@]}"; do
-      mbs=$(col import "$sz" 5); rss=$(col import "$sz" 7)
+      mbs=$(import_col "$sz" 5); rss=$(import_col "$sz" 7)
       awk -v s="$sz" -v m="$mbs" -v r="$rss" 'BEGIN { printf "| import %s | %s MB/s, peak RSS %s MB | %.2f× the goal | ≥ 100 MB/s, memory flat | %s |\n", s, m, r, m / 100, (m >= 100 ? "yes" : "no") }'
     done
   fi

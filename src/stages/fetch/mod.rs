@@ -4,7 +4,7 @@
 //! - New mail is found with `UID SEARCH UID n:*` above the highest UID stored for the mailbox,
 //!   sized with one `UID FETCH (RFC822.SIZE)` and fetched with `BODY.PEEK[]` (nothing is marked
 //!   read) in batches of up to 500 messages or 32 MB (the first ones smaller, so parsing starts
-//!   early), so a backfill takes few round trips. [`pipeline`] downloads, parses and stores
+//!   early), so a backfill takes few round trips. `pipeline.rs` downloads, parses and stores
 //!   them, each step beside the others.
 //! - Each batch is stored in one ledger transaction together with the new sync state and its
 //!   `imap.fetch` event; its records are handed out only after that commit. A crash loses
