@@ -41,9 +41,30 @@ fn start(script: &str, dir: &std::path::Path) {
     assert!(status.success(), "scripts/{script} failed; run scripts/install-deps.sh first");
 }
 
+/// How long the servers' folder of a finished test binary (logs, mail, queue) is kept for a
+/// look after a failure.
+const KEEP_FINISHED: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
+/// Removes the folders of test binaries that are gone and finished more than KEEP_FINISHED ago:
+/// each run leaves one per binary (about 2 MB), and runs add up.
+fn remove_stale_folders(tmp: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("mr-")).and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|age| age > KEEP_FINISHED));
+        if old && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Dovecot and Postfix, started on first use.
 pub fn servers() -> &'static Servers {
     SERVERS.get_or_init(|| {
+        remove_stale_folders(&std::env::temp_dir());
         // Short path under /tmp: unix socket paths are limited in length.
         let base = std::env::temp_dir().join(format!("mr-{}", std::process::id()));
         std::fs::create_dir_all(&base).expect("server dir");
