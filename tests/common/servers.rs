@@ -41,11 +41,11 @@ fn start(script: &str, dir: &std::path::Path) {
     assert!(status.success(), "scripts/{script} failed; run scripts/install-deps.sh first");
 }
 
-/// How long the servers' folder of a finished test binary (logs, mail, queue) is kept for a
-/// look after a failure.
+/// How long the servers' folder of a test binary (logs, mail, queue) is kept, counted from its
+/// start, for a look after a failure (a binary runs for minutes).
 const KEEP_FINISHED: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
 
-/// Removes the folders of test binaries that are gone and finished more than KEEP_FINISHED ago:
+/// Removes the folders of test binaries that are gone and started more than KEEP_FINISHED ago:
 /// each run leaves one per binary (about 2 MB), and runs add up.
 fn remove_stale_folders(tmp: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(tmp) else { return };
