@@ -5,6 +5,7 @@
 //! transaction, and its records are handed out the moment that commits.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -184,9 +185,7 @@ where
                     }
                 };
                 mark_seen(session, &mut unseen).await?;
-                let parsing = InFlight::start(
-                    batch, fetched, ms(started), job.account, job.mailbox, job.uidvalidity, job.opts.max_parse_bytes,
-                );
+                let parsing = InFlight::start(batch, fetched, ms(started), job);
                 if !storer.submit(parsing) {
                     return Ok(());
                 }
@@ -247,6 +246,11 @@ async fn mark_seen(session: &mut ImapSession, unseen: &mut Vec<u32>) -> Result<(
     Ok(())
 }
 
+/// Parts a batch is parsed in: one per core, parsing being the biggest piece of a fetch's work.
+/// Asked once (it reads the cgroup's CPU quota each time).
+static PARSE_PARTS: LazyLock<usize> =
+    LazyLock::new(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+
 /// A fetched message parsed: the record, its exact bytes and its UID.
 type ParsedMessage = (Parsed, Vec<u8>, u32);
 
@@ -261,20 +265,10 @@ struct InFlight {
 }
 
 impl InFlight {
-    fn start(
-        batch: Batch,
-        fetched: Vec<FetchedMessage>,
-        fetch_ms: i64,
-        account: &str,
-        mailbox: &str,
-        uidvalidity: u32,
-        max_parse_bytes: usize,
-    ) -> InFlight {
+    fn start(batch: Batch, fetched: Vec<FetchedMessage>, fetch_ms: i64, job: &Job<'_>) -> InFlight {
         let got = fetched.iter().map(|m| m.uid).collect();
         let bytes = fetched.iter().map(|m| m.raw.len() as u64).sum();
-        // One part per core: parsing is the biggest piece of a fetch's work.
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let part_len = fetched.len().div_ceil(threads).max(1);
+        let part_len = fetched.len().div_ceil(*PARSE_PARTS).max(1);
         let mut fetched = fetched.into_iter();
         let mut parsing = Vec::new();
         loop {
@@ -282,7 +276,7 @@ impl InFlight {
             if part.is_empty() {
                 break;
             }
-            let parse = parse_batch(part, account, mailbox, uidvalidity, max_parse_bytes);
+            let parse = parse_batch(part, job.account, job.mailbox, job.uidvalidity, job.opts.max_parse_bytes);
             let (done, parsed) = std::sync::mpsc::sync_channel(1);
             tokio::task::spawn_blocking(move || {
                 let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)));
