@@ -318,3 +318,88 @@ fn team_templates_and_a_knowledge_flag_replace_the_defaults() {
     assert_eq!(out.status.code(), Some(2), "a broken team template is a config error: {}", stderr(&out));
     assert!(stderr(&out).contains("shipping.txt.j2"), "{}", stderr(&out));
 }
+
+/// A hook that logs when each lookup starts and ends, and waits (up to a second) for a second
+/// lookup to start before it ends: lookups that run at the same time log `start, start`.
+const OVERLAP_HOOK: &str = r#"log="$(dirname "$0")/hook.log"
+echo "start $1" >> "$log"
+for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(grep -c start "$log")" -ge 2 ] && break; sleep 0.1; done
+echo "end $1" >> "$log"
+echo '{"status": "processing"}'
+"#;
+
+/// Imports two messages asking about an order each, the second a reply to the first (one
+/// case) or a message of its own, and returns their records, passed and triaged.
+fn two_order_questions(env: &Env, same_case: bool) -> Vec<Value> {
+    let first = "From: Ann Lee <ann@example.org>\r\nTo: support@shop.example\r\nSubject: Where is order NW-40001?\r\n\
+                 Message-ID: <first@example.org>\r\nDate: Mon, 16 Nov 2026 09:00:00 +0000\r\n\r\n\
+                 Hello, where is my order NW-40001? It has not arrived.\r\n";
+    let second = if same_case {
+        "From: Ann Lee <ann@example.org>\r\nTo: support@shop.example\r\nSubject: Re: Where is order NW-40001?\r\n\
+         Message-ID: <second@example.org>\r\nIn-Reply-To: <first@example.org>\r\nReferences: <first@example.org>\r\n\
+         Date: Mon, 16 Nov 2026 10:00:00 +0000\r\n\r\nAnd my other order NW-40002 has not arrived either.\r\n"
+    } else {
+        "From: Bo Kim <bo@example.net>\r\nTo: support@shop.example\r\nSubject: Parcel NW-40002 missing\r\n\
+         Message-ID: <other@example.net>\r\nDate: Mon, 16 Nov 2026 10:00:00 +0000\r\n\r\n\
+         My order NW-40002 has not arrived.\r\n"
+    };
+    let files: Vec<String> = [("first.eml", first), ("second.eml", second)]
+        .iter()
+        .map(|(name, text)| {
+            let path = env.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path.display().to_string()
+        })
+        .collect();
+    let out = env.run(&["fetch", "--quiet", "--eml", &files[0], &files[1]], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    jsonl(&out.stdout)
+        .into_iter()
+        .map(|mut r| {
+            r["filter"] = json!({"verdict": "pass", "reasons": []});
+            r["triage"] = json!({
+                "category": "shipping", "priority": "P3", "sentiment": "neutral", "language": "en",
+                "confidence": 0.9, "escalate": false, "reasons": [], "entities": {}, "backend": "labels", "model": ""
+            });
+            r
+        })
+        .collect()
+}
+
+fn hook_log(env: &Env) -> Vec<String> {
+    let log = std::fs::read_to_string(env.path().join("hook.log")).unwrap_or_default();
+    log.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn lookups_of_different_cases_overlap_and_those_of_one_case_take_turns() {
+    for same_case in [false, true] {
+        let env = Env::new();
+        let hook = env.path().join("hook.sh");
+        std::fs::write(&hook, OVERLAP_HOOK).unwrap();
+        env.write_config(&format!(
+            "[team]\nname = \"Northwind Goods Support\"\ndomains = [\"shop.example\"]\n\n\
+             [draft]\nknowledge_dir = {knowledge:?}\norder_lookup_command = {lookup:?}\n",
+            knowledge = common::examples().join("knowledge").display().to_string(),
+            lookup = format!("bash '{}'", hook.display()),
+        ));
+        let input = two_order_questions(&env, same_case);
+        let (out, drafted) = draft(&env, &input, &["-j", "4"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let ids: Vec<&Value> = drafted.iter().map(|r| &r["id"]).collect();
+        let input_ids: Vec<&Value> = input.iter().map(|r| &r["id"]).collect();
+        assert_eq!(ids, input_ids, "records come out in input order");
+        assert!(drafted.iter().all(|r| r["draft"]["body"].is_string()), "both are drafted: {drafted:?}");
+        let log = hook_log(&env);
+        if same_case {
+            // The reply is drafted (its own order, then its case's) only once the first
+            // message's draft is stored: one lookup at a time.
+            assert_eq!(log[..2], ["start NW-40001", "end NW-40001"], "{log:?}");
+            for pair in log.chunks(2) {
+                assert_eq!(pair[1], pair[0].replace("start", "end"), "{log:?}");
+            }
+        } else {
+            assert!(log[0].starts_with("start") && log[1].starts_with("start"), "the two lookups overlap: {log:?}");
+        }
+    }
+}

@@ -1,21 +1,24 @@
 //! `mailroom draft`: English reply drafts with a missing-information checklist.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 
 use super::Ctx;
-use super::stream::{Emit, run_stage};
+use super::stream::{StreamStats, printable_id, warn_if_terminal};
 use crate::error::{ConfigError, Outcome};
-use crate::record::Verdict;
+use crate::jsonl::{LinePos, RecordReader, RecordWriter};
+use crate::record::{Record, Verdict};
 use crate::stages::cases;
 use crate::stages::draft::knowledge::Knowledge;
 use crate::stages::draft::lookup::OrderLookup;
+use crate::stages::draft::pool::{DraftPool, Finished};
 use crate::stages::draft::store::{Stored, store};
 use crate::stages::draft::templates::Templates;
-use crate::stages::draft::{Backend, Drafter, Settings};
+use crate::stages::draft::{Backend, Drafted, Drafter, Settings};
 
 /// Add a `draft` to each classified record: an English reply, the missing-information
 /// checklist, a risk level, and the knowledge sources it is grounded in.
@@ -51,6 +54,11 @@ pub struct DraftArgs {
     /// Do not run the order-lookup hook (drafts then carry no order facts)
     #[arg(long)]
     pub no_lookup: bool,
+    /// Messages drafted at once, so that order lookups and model calls overlap; output keeps
+    /// the input order, and two messages of one case are drafted in turn [default: `[model]
+    /// jobs`, else 4]
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,34 +81,170 @@ struct Tally {
 }
 
 pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
-    let mut drafter = build_drafter(&args, ctx)?;
+    let drafter = build_drafter(&args, ctx)?;
+    let width = jobs(args.jobs, ctx)?;
     ctx.ledger()?;
-    let mut tally = Tally::default();
-    run_stage(ctx, &args.inputs, false, |ctx, mut record| {
+    let mut drafting = Drafting {
+        pool: DraftPool::new(Arc::new(drafter), width),
+        writer: RecordWriter::stdout(false),
+        tally: Tally::default(),
+        stats: StreamStats::default(),
+    };
+    let reader = RecordReader::new(&args.inputs);
+    warn_if_terminal(ctx, &reader);
+    let stopped = drafting.all(ctx, reader);
+    // Whatever stopped the loop, what was written goes out and the stored drafts are counted.
+    let flushed = drafting.writer.flush();
+    report(ctx, &drafting.tally, &drafting.stats);
+    if let Err(e) = flushed
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
+    match stopped? {
+        Some(Stop::Strict(pos)) => bail!("stopped at {pos} (--strict)"),
+        Some(Stop::Closed) | None => Ok(ctx.outcome()),
+    }
+}
+
+/// How many messages are drafted at once: `-j`, else `[model] jobs`, else 4.
+pub(crate) fn jobs(flag: Option<usize>, ctx: &mut Ctx) -> Result<usize> {
+    Ok(flag.unwrap_or(ctx.config()?.model.as_ref().map_or(DEFAULT_JOBS, |m| m.jobs)).max(1))
+}
+
+const DEFAULT_JOBS: usize = 4;
+
+/// Where each record came from, for its error messages.
+struct Origin {
+    pos: LinePos,
+    id: String,
+}
+
+/// Why the loop ended early.
+enum Stop {
+    /// `--strict` met a bad line or a failed record.
+    Strict(LinePos),
+    /// Stdout was closed: a success.
+    Closed,
+}
+
+/// The draft command's loop: records in, drafts on the pool's threads, records out in input
+/// order, each written only once its draft is stored.
+struct Drafting {
+    pool: DraftPool<Origin>,
+    writer: RecordWriter,
+    tally: Tally,
+    stats: StreamStats,
+}
+
+impl Drafting {
+    fn all(&mut self, ctx: &mut Ctx, reader: RecordReader) -> Result<Option<Stop>> {
+        for item in reader {
+            match item {
+                Err(bad) => {
+                    self.stats.bad_lines += 1;
+                    ctx.error(&bad);
+                    if ctx.global.strict {
+                        // What came before the bad line is finished, as without the pool.
+                        return Ok(Some(self.drain(ctx)?.unwrap_or(Stop::Strict(bad.pos))));
+                    }
+                }
+                Ok((pos, record)) => {
+                    self.stats.read += 1;
+                    let origin = Origin { pos: pos.clone(), id: printable_id(&record.id) };
+                    let id = origin.id.clone();
+                    match self.queue(ctx, origin, record) {
+                        Ok(None) => {}
+                        Ok(Some(stop)) => return Ok(Some(stop)),
+                        Err(e) => {
+                            self.stats.failed += 1;
+                            ctx.error(format!("{pos}: message {id}: {e:#}"));
+                            if ctx.global.strict {
+                                return Ok(Some(self.drain(ctx)?.unwrap_or(Stop::Strict(pos))));
+                            }
+                        }
+                    }
+                    // Write what is ready; wait only when the pool is full.
+                    while let Some(done) = self.pool.ready_next() {
+                        if let Some(stop) = self.finish(ctx, done)? {
+                            return Ok(Some(stop));
+                        }
+                    }
+                    while self.pool.is_full() {
+                        let done = self.pool.wait_next().expect("a full pool has records");
+                        if let Some(stop) = self.finish(ctx, done)? {
+                            return Ok(Some(stop));
+                        }
+                    }
+                }
+            }
+        }
+        self.drain(ctx)
+    }
+
+    /// Hands `record` to the pool: to a drafting thread, or to be passed through untouched.
+    /// Some(stop) when finishing an earlier record of its case ended the loop.
+    fn queue(&mut self, ctx: &mut Ctx, origin: Origin, record: Record) -> Result<Option<Stop>> {
         if let Some(f) = record.filter.as_ref().filter(|f| f.verdict != Verdict::Pass) {
             // Drafting spam or an auto-reply is wrong; the record goes on untouched.
             tracing::debug!("message {}: filter verdict {}, not drafted", record.id, f.verdict.as_str());
-            tally.not_passing += 1;
-            return Ok(Emit::Records(vec![record]));
+            self.tally.not_passing += 1;
+            self.pool.pass(origin, record);
+            return Ok(None);
         }
-        let run_id = ctx.run_id();
-        let ledger = ctx.ledger()?;
-        if !ledger.has_message(&record.id)? {
-            anyhow::bail!(
+        if !ctx.ledger()?.has_message(&record.id)? {
+            bail!(
                 "not in the ledger; import the message first (mailroom fetch --eml/--mbox/--maildir, or fetch from IMAP) \
                  and draft the record that fetch prints"
             );
         }
-        let Some(case) = cases::draft_context(ledger.conn(), &record.id)? else {
+        // An earlier message of the same case is stored first: its draft is part of this
+        // one's context.
+        if let Some(case) = cases::threading::case_of_message(ctx.ledger()?.conn(), &record.id)? {
+            while self.pool.case_in_flight(&case) {
+                let done = self.pool.wait_next().expect("a case in flight has a record");
+                if let Some(stop) = self.finish(ctx, done)? {
+                    return Ok(Some(stop));
+                }
+            }
+        }
+        let Some(case) = cases::draft_context(ctx.ledger()?.conn(), &record.id)? else {
             tracing::debug!("message {}: the team's own reply, not drafted", record.id);
-            tally.own_mail += 1;
-            return Ok(Emit::Records(vec![record]));
+            self.tally.own_mail += 1;
+            self.pool.pass(origin, record);
+            return Ok(None);
         };
-        let drafted = drafter.draft_in_case(&record, &case)?;
+        self.pool.draft(origin, record, case);
+        Ok(None)
+    }
+
+    /// Stores a finished draft and writes its record.
+    fn finish(&mut self, ctx: &mut Ctx, done: Finished<Origin>) -> Result<Option<Stop>> {
+        let Finished { meta: origin, mut record, drafted } = done;
+        if let Some(drafted) = drafted
+            && let Err(e) = drafted.and_then(|d| self.store(ctx, &mut record, d))
+        {
+            self.stats.failed += 1;
+            ctx.error(format!("{}: message {}: {e:#}", origin.pos, origin.id));
+            return Ok(ctx.global.strict.then_some(Stop::Strict(origin.pos)));
+        }
+        match self.writer.write(&record) {
+            Ok(()) => {
+                self.stats.written += 1;
+                Ok(None)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Some(Stop::Closed)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn store(&mut self, ctx: &mut Ctx, record: &mut Record, drafted: Drafted) -> Result<()> {
+        let run_id = ctx.run_id();
+        let tally = &mut self.tally;
         if !drafted.triaged {
             tally.untriaged += 1;
         }
-        match store(ledger, &record, &drafted, run_id)? {
+        match store(ctx.ledger()?, record, &drafted, run_id)? {
             Stored::New { superseded } => {
                 tally.drafted += 1;
                 tally.superseded += superseded.len() as u64;
@@ -118,15 +262,23 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
                 record.draft = Some(*existing);
             }
         }
-        Ok(Emit::Records(vec![record]))
-    })?;
-    report(ctx, &tally);
-    Ok(ctx.outcome())
+        Ok(())
+    }
+
+    /// Finishes every record in the pool, in order.
+    fn drain(&mut self, ctx: &mut Ctx) -> Result<Option<Stop>> {
+        while let Some(done) = self.pool.wait_next() {
+            if let Some(stop) = self.finish(ctx, done)? {
+                return Ok(Some(stop));
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// The drafter the config describes, with no flag overrides (for `mailroom run`).
 pub(crate) fn drafter_from_config(ctx: &mut Ctx) -> Result<Drafter> {
-    let args = DraftArgs { inputs: Vec::new(), backend: None, knowledge: None, templates: None, no_lookup: false };
+    let args = DraftArgs { inputs: Vec::new(), backend: None, knowledge: None, templates: None, no_lookup: false, jobs: None };
     build_drafter(&args, ctx)
 }
 
@@ -204,7 +356,11 @@ fn build_drafter(args: &DraftArgs, ctx: &mut Ctx) -> Result<Drafter> {
     Ok(Drafter { settings, templates, knowledge, lookup, model })
 }
 
-fn report(ctx: &mut Ctx, t: &Tally) {
+fn report(ctx: &mut Ctx, t: &Tally, stats: &StreamStats) {
+    ctx.count("read", stats.read);
+    ctx.count("written", stats.written);
+    ctx.count("bad_lines", stats.bad_lines);
+    ctx.count("failed", stats.failed);
     ctx.count("drafted", t.drafted);
     ctx.count("high_risk", t.high_risk);
     ctx.count("review_required", t.review_required);

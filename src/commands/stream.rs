@@ -34,7 +34,7 @@ pub enum Emit {
 
 /// An id as an error message shows it: an id we made is short and plain; one from elsewhere
 /// is cut and has its control characters escaped so it cannot flood or drive a terminal.
-fn printable_id(id: &str) -> String {
+pub(super) fn printable_id(id: &str) -> String {
     const MAX_CHARS: usize = 80;
     let mut shown: String = id.chars().take(MAX_CHARS).flat_map(char::escape_debug).collect();
     if id.chars().nth(MAX_CHARS).is_some() {

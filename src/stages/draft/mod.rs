@@ -31,6 +31,7 @@ pub mod greeting;
 pub mod knowledge;
 pub mod lookup;
 pub mod model;
+pub mod pool;
 pub mod remote;
 pub mod risk;
 pub mod store;
@@ -161,12 +162,12 @@ impl Drafter {
     }
 
     /// Drafts a reply to `record`.
-    pub fn draft(&mut self, record: &Record) -> Result<Drafted> {
+    pub fn draft(&self, record: &Record) -> Result<Drafted> {
         self.draft_in_case(record, &CaseContext::default())
     }
 
     /// Drafts a reply to `record`, knowing what earlier messages of its case said.
-    pub fn draft_in_case(&mut self, record: &Record, case: &CaseContext) -> Result<Drafted> {
+    pub fn draft_in_case(&self, record: &Record, case: &CaseContext) -> Result<Drafted> {
         let triage = record.triage.as_ref();
         let mut notes: Vec<String> = Vec::new();
         let mut category =
@@ -277,7 +278,7 @@ impl Drafter {
         let mut backend = "template";
         let mut model_name = String::new();
         let mut language_note = language_note;
-        if let Some(model) = self.model.as_mut() {
+        if let Some(model) = self.model.as_deref() {
             let passages: Vec<&knowledge::Passage> = hits.iter().map(|h| h.passage).collect();
             let cleaned = without_ai_instructions(body);
             let req = AnswerRequest {

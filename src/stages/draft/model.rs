@@ -28,11 +28,12 @@ pub struct ChatMessage {
 }
 
 /// Something that answers a chat request: the OpenAI-compatible client, or a fake in tests.
-pub trait ChatModel {
+/// Shared by the threads that draft several messages at once.
+pub trait ChatModel: Send + Sync {
     /// The model name recorded in `draft.model`.
     fn model_name(&self) -> String;
     /// The assistant's reply text.
-    fn complete(&mut self, messages: &[ChatMessage]) -> Result<String>;
+    fn complete(&self, messages: &[ChatMessage]) -> Result<String>;
 }
 
 /// Everything the model may use.

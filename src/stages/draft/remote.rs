@@ -1,6 +1,7 @@
 //! `ChatModel` over the OpenAI-compatible client (`crate::model`), for the draft stage's
-//! model backend. Drafting is synchronous, so each call blocks on the client's future; the
-//! client's retries (429 with Retry-After, 5xx) apply as for classify.
+//! model backend. Drafting is synchronous (on the drafting threads of `pool`), so each call
+//! blocks on the client's future; the client's retries (429 with Retry-After, 5xx) apply as
+//! for classify.
 
 use anyhow::{Result, anyhow};
 
@@ -27,7 +28,7 @@ impl ChatModel for RemoteModel {
         self.model.clone()
     }
 
-    fn complete(&mut self, messages: &[ChatMessage]) -> Result<String> {
+    fn complete(&self, messages: &[ChatMessage]) -> Result<String> {
         let req = ChatRequest {
             model: self.model.clone(),
             messages: messages.iter().map(|m| Message { role: m.role.to_string(), content: m.content.clone() }).collect(),
@@ -35,9 +36,14 @@ impl ChatModel for RemoteModel {
             response_format: Some(serde_json::json!({"type": "json_object"})),
             max_tokens: Some(800),
         };
-        let outcome = tokio::task::block_in_place(|| {
-            self.runtime.block_on(self.client.chat(&req, |text| Ok::<String, String>(text.to_string())))
-        });
+        let call = self.client.chat(&req, |text| Ok::<String, String>(text.to_string()));
+        // A drafting thread of our own just waits; on one of the runtime's threads,
+        // block_in_place first hands its other tasks to the other threads.
+        let outcome = if tokio::runtime::Handle::try_current().is_ok() {
+            tokio::task::block_in_place(|| self.runtime.block_on(call))
+        } else {
+            self.runtime.block_on(call)
+        };
         match outcome.result {
             Ok((text, _usage)) => Ok(text),
             Err(e) => Err(anyhow!("model call failed: {e}")),

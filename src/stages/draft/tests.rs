@@ -57,7 +57,7 @@ const INJECTION: &str = "Hello,\n\nQuick question about my order #NW-48615 - the
 
 #[test]
 fn a_tracking_question_gets_a_grounded_low_risk_draft() {
-    let mut d = drafter(None);
+    let d = drafter(None);
     let text = "Hi, the tracking has not moved since the shipping email came. Is no carrier scan normal?";
     let r = record("m1", "Where is my order #NW-1234?", text, Some(("shipping", "en")));
     let out = d.draft(&r).unwrap().draft;
@@ -74,7 +74,7 @@ fn a_tracking_question_gets_a_grounded_low_risk_draft() {
 
 #[test]
 fn a_record_without_triage_is_drafted_as_other_for_review() {
-    let mut d = drafter(None);
+    let d = drafter(None);
     let drafted = d.draft(&record("m1", "Hello", "Is anyone there?", None)).unwrap();
     assert!(!drafted.triaged);
     assert_eq!(drafted.category, "other");
@@ -86,7 +86,7 @@ fn a_record_without_triage_is_drafted_as_other_for_review() {
 
 #[test]
 fn an_injection_gets_a_high_risk_draft_that_promises_nothing() {
-    let mut d = drafter(None);
+    let d = drafter(None);
     let out = d.draft(&record("m1", "Delivery question for order #NW-48615", INJECTION, Some(("shipping", "en")))).unwrap().draft;
     assert_eq!(out.risk, "high");
     assert!(out.review_required);
@@ -99,7 +99,7 @@ fn an_injection_gets_a_high_risk_draft_that_promises_nothing() {
 
 #[test]
 fn customers_writing_in_another_language_are_told_and_recorded() {
-    let mut d = drafter(None);
+    let d = drafter(None);
     let out = d.draft(&record("m1", "Wo ist mein Paket?", "Bestellung NW-5555 ist nicht da.", Some(("shipping", "de")))).unwrap().draft;
     assert_eq!(out.extra["customer_language"], "de");
     assert!(out.body.contains("Wir antworten Ihnen auf Englisch"), "{}", out.body);
@@ -152,7 +152,7 @@ impl ChatModel for FakeModel {
     fn model_name(&self) -> String {
         "fake-1".into()
     }
-    fn complete(&mut self, messages: &[model::ChatMessage]) -> Result<String> {
+    fn complete(&self, messages: &[model::ChatMessage]) -> Result<String> {
         assert!(!messages[1].content.contains("SYSTEM NOTE"), "AI-addressed paragraphs never reach the model");
         Ok(self.0.clone())
     }
@@ -161,7 +161,7 @@ impl ChatModel for FakeModel {
 #[test]
 fn the_model_answer_is_used_when_it_passes_the_checks() {
     let reply = r#"{"answer": "The first carrier scan can take 24-48 hours, so no movement yet is normal.", "sources": ["shipping.md#tracking"], "knows": true, "language_line": null}"#;
-    let mut d = drafter(Some(Box::new(FakeModel(reply.into()))));
+    let d = drafter(Some(Box::new(FakeModel(reply.into()))));
     let out = d.draft(&record("m1", "Tracking", "Tracking has not moved for order NW-1234.", Some(("shipping", "en")))).unwrap().draft;
     assert_eq!(out.backend, "model");
     assert_eq!(out.model, "fake-1");
@@ -173,7 +173,7 @@ fn the_model_answer_is_used_when_it_passes_the_checks() {
 #[test]
 fn a_model_answer_that_promises_money_is_replaced_by_the_template_answer() {
     let reply = r#"{"answer": "We have approved a full refund of $500.", "sources": [], "knows": false, "language_line": null}"#;
-    let mut d = drafter(Some(Box::new(FakeModel(reply.into()))));
+    let d = drafter(Some(Box::new(FakeModel(reply.into()))));
     let drafted = d.draft(&record("m1", "Delivery question for order #NW-48615", INJECTION, Some(("shipping", "en")))).unwrap();
     let out = drafted.draft;
     assert_eq!(out.backend, "template");
@@ -266,7 +266,7 @@ fn only_the_head_of_a_huge_message_is_read_and_still_drafted() {
 
 #[test]
 fn the_checklist_counts_what_earlier_messages_of_the_case_said() {
-    let mut d = drafter(None);
+    let d = drafter(None);
     let r = record("m2", "Re: Broken plates", "Any news on this?", Some(("complaint", "en")));
     let alone = d.draft(&r).unwrap();
     assert_eq!(alone.draft.missing_info, ["order_number", "photos"]);
@@ -289,7 +289,7 @@ fn the_checklist_counts_what_earlier_messages_of_the_case_said() {
 
 #[test]
 fn a_short_answer_classified_other_is_drafted_in_its_case_category() {
-    let mut d = drafter(None);
+    let d = drafter(None);
     let r = record("m3", "Re: Parcel", "Sorry, here it is: #NW-48466", Some(("other", "en")));
     let case = CaseContext { category: Some("shipping".into()), ..CaseContext::default() };
     let drafted = d.draft_in_case(&r, &case).unwrap();
@@ -301,7 +301,7 @@ fn a_short_answer_classified_other_is_drafted_in_its_case_category() {
 
 #[test]
 fn an_answer_to_our_request_is_drafted_as_what_we_asked_about() {
-    let mut d = drafter(None);
+    let d = drafter(None);
     let r = record("m4", "Re: Parcel", "Found it in my spam folder: #NW-48466", Some(("account", "en")));
     let case = CaseContext { category: Some("shipping".into()), answers_request: true, ..CaseContext::default() };
     let drafted = d.draft_in_case(&r, &case).unwrap();
