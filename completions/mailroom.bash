@@ -676,7 +676,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__draft)
-            opts="-v -q -h -V --backend --knowledge --templates --no-lookup --config --ledger --verbose --quiet --strict --help --version"
+            opts="-j -v -q -h -V --backend --knowledge --templates --no-lookup --jobs --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -691,6 +691,14 @@ _mailroom() {
                     return 0
                     ;;
                 --templates)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2340,7 +2348,7 @@ _mailroom() {
             return 0
             ;;
         mailroom__subcmd__run)
-            opts="-v -q -h -V --idle --mbox --maildir --eml --account --no-notify --config --ledger --verbose --quiet --strict --help --version"
+            opts="-j -v -q -h -V --idle --mbox --maildir --eml --account --no-notify --jobs --config --ledger --verbose --quiet --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2359,6 +2367,14 @@ _mailroom() {
                     return 0
                     ;;
                 --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -57,3 +57,37 @@ fn run_without_any_source_is_a_config_error() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("no IMAP account"), "{}", stderr(&out));
 }
+
+#[test]
+fn drafting_several_messages_at_once_changes_nothing_but_the_time() {
+    // The sample inbox has threads (a question, our request, the customer's answer) and orders
+    // to look up: taken eight at a time they must come out as when taken one at a time.
+    let config = common::examples().join("config.toml");
+    let mbox = common::examples().join("sample.mbox");
+    let mut outputs = Vec::new();
+    for jobs in ["1", "8"] {
+        let env = Env::new();
+        let out = env
+            .cmd(&["--config", config.to_str().unwrap(), "run", "-j", jobs, "--mbox", mbox.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let drafts: Vec<(String, String, String)> = env
+            .db()
+            .prepare("SELECT message, body, draft_json FROM drafts ORDER BY message")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let lookups = env.count("SELECT COUNT(*) FROM events WHERE kind = 'order.lookup'");
+        outputs.push((jsonl(&out.stdout), drafts, lookups));
+    }
+    let (one, eight) = (&outputs[0], &outputs[1]);
+    assert!(one.2 > 0, "the sample inbox has orders to look up");
+    let ids = |records: &[serde_json::Value]| records.iter().map(|r| r["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&one.0), ids(&eight.0), "records come out in the same order");
+    assert_eq!(one.0, eight.0, "the same records");
+    assert_eq!(one.1, eight.1, "the same drafts in the ledger");
+    assert_eq!(one.2, eight.2, "the same lookups");
+}

@@ -5,6 +5,7 @@
 //! `run` and a pipe of commands leave the same ledger. Per-stage counts go into the run row.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Result;
 use clap::Args;
@@ -16,7 +17,9 @@ use crate::error::{ConfigError, Outcome};
 use crate::jsonl::RecordWriter;
 use crate::record::{Record, Verdict};
 use crate::stages::classify::{Engine, Scratch, store_triage};
-use crate::stages::draft::Drafter;
+use crate::stages::cases::threading::case_of_message;
+use crate::stages::draft::checklist::CaseContext;
+use crate::stages::draft::pool::{DraftPool, Finished};
 use crate::stages::draft::store::{Stored, store as store_draft};
 use crate::stages::fetch::{FetchOptions, Notice, sync_once, spawn_watchers, targets};
 use crate::stages::filter::{FilterContext, SpamModel, filter_record, load_model};
@@ -53,6 +56,11 @@ pub struct RunArgs {
     /// Do not post to the webhooks (also the default when none are configured)
     #[arg(long)]
     pub no_notify: bool,
+    /// Messages drafted at once, so that order lookups and model calls overlap; output keeps
+    /// the fetch order, and two messages of one case are drafted in turn [default: `[model]
+    /// jobs`, else 4]
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 /// Per-stage tallies, stored in the run row.
@@ -76,8 +84,19 @@ struct Chain {
     spam_name: String,
     engine: Engine,
     scratch: Scratch,
-    drafter: Drafter,
+    /// Drafts on threads of their own; each record's id goes along for its error messages.
+    drafts: DraftPool<String>,
     notifier: Option<Notifier>,
+}
+
+/// What filter and classify made of a record.
+enum Prepared {
+    /// Kept back by the filter: no output.
+    Dropped,
+    /// Goes out without a draft (the team's own reply).
+    Undrafted(Record),
+    /// To be drafted in this case context.
+    ToDraft(Record, CaseContext),
 }
 
 impl Chain {
@@ -86,6 +105,7 @@ impl Chain {
         let (spam, spam_name) = load_model(&config, &ctx.ledger_path())?;
         let engine = super::classify::engine(ctx)?;
         let drafter = super::draft::drafter_from_config(ctx)?;
+        let drafts = DraftPool::new(Arc::new(drafter), super::draft::jobs(args.jobs, ctx)?);
         let notifier = if args.no_notify || config.notify.webhooks.is_empty() {
             None
         } else {
@@ -99,11 +119,11 @@ impl Chain {
             }
             Some(Notifier::new(&config, ctx.ledger()?, routes)?)
         };
-        Ok(Chain { config, spam, spam_name, engine, scratch: Scratch::default(), drafter, notifier })
+        Ok(Chain { config, spam, spam_name, engine, scratch: Scratch::default(), drafts, notifier })
     }
 
-    /// One record through filter, classify, draft and notify. `None` when the filter kept it back.
-    async fn process(&mut self, ctx: &mut Ctx, mut record: Record, tally: &mut Tally) -> Result<Option<Record>> {
+    /// Filter and classify: what the drafting threads then need.
+    fn prepare(&mut self, ctx: &mut Ctx, mut record: Record, tally: &mut Tally) -> Result<Prepared> {
         let run_id = ctx.run_id();
         let ledger = ctx.ledger()?;
         let fctx = FilterContext::new(&self.config, &self.spam);
@@ -112,7 +132,7 @@ impl Chain {
         record.filter = Some(judged.result);
         if !pass {
             tally.dropped += 1;
-            return Ok(None);
+            return Ok(Prepared::Dropped);
         }
         tally.passed += 1;
         let (engine, scratch) = (&self.engine, &mut self.scratch);
@@ -125,20 +145,38 @@ impl Chain {
         record.triage = Some(triage);
         tally.classified += 1;
         // The team's own replies (a Sent folder imported from files) get no draft.
-        let Some(case) = crate::stages::cases::draft_context(ledger.conn(), &record.id)? else {
-            return Ok(Some(record));
-        };
-        let drafted = self.drafter.draft_in_case(&record, &case)?;
-        match store_draft(ledger, &record, &drafted, run_id)? {
-            Stored::New { .. } => {
+        Ok(match crate::stages::cases::draft_context(ledger.conn(), &record.id)? {
+            Some(case) => Prepared::ToDraft(record, case),
+            None => Prepared::Undrafted(record),
+        })
+    }
+
+    /// Stores a record's draft and notifies the team: the record is then ready to go out.
+    /// Errors are the record's own (reported, counted); None when there is nothing to write.
+    async fn finish(&mut self, ctx: &mut Ctx, done: Finished<String>, tally: &mut Tally) -> Result<Option<Record>> {
+        let Finished { meta: id, mut record, drafted } = done;
+        let Some(drafted) = drafted else { return Ok(Some(record)) };
+        let run_id = ctx.run_id();
+        let stored = drafted.and_then(|drafted| {
+            let stored = store_draft(ctx.ledger()?, &record, &drafted, run_id)?;
+            Ok((drafted, stored))
+        });
+        match stored {
+            Ok((drafted, Stored::New { .. })) => {
                 tally.drafted += 1;
                 record.draft = Some(drafted.draft);
             }
-            Stored::Unchanged => record.draft = Some(drafted.draft),
-            Stored::Kept(existing, _) => record.draft = Some(*existing),
+            Ok((drafted, Stored::Unchanged)) => record.draft = Some(drafted.draft),
+            Ok((_, Stored::Kept(existing, _))) => record.draft = Some(*existing),
+            Err(e) => {
+                tally.failed += 1;
+                // The message is safe in the ledger; a later `export --id` can take it through again.
+                ctx.error(format!("message {id}: {e:#}"));
+                return Ok(None);
+            }
         }
         if let Some(notifier) = &self.notifier {
-            match notifier.notify(ledger, &record, false, run_id).await {
+            match notifier.notify(ctx.ledger()?, &record, false, run_id).await {
                 Ok(reports) => {
                     for r in reports {
                         match r.outcome {
@@ -262,10 +300,14 @@ async fn process_all(
             break;
         }
     }
+    // Even when stdout was closed, what the drafting threads hold is stored.
+    drain(ctx, chain, writer, tally).await?;
     Ok(())
 }
 
-/// Returns false when stdout was closed.
+/// Takes `record` through filter and classify and hands it to the drafting threads, then
+/// writes what is done, in order. Returns false when stdout was closed (the record is taken
+/// through all the same).
 async fn process_one(
     ctx: &mut Ctx,
     chain: &mut Chain,
@@ -273,21 +315,59 @@ async fn process_one(
     writer: &mut RecordWriter,
     tally: &mut Tally,
 ) -> Result<bool> {
+    // An earlier message of the same case is finished first: its triage and draft are part
+    // of this one's context, as when records are taken one at a time.
+    let mut open = true;
+    if let Some(case) = case_of_message(ctx.ledger()?.conn(), &record.id)? {
+        while chain.drafts.case_in_flight(&case) {
+            let done = chain.drafts.wait_next().expect("a case in flight has a record");
+            open &= write_out(ctx, chain, done, writer, tally).await?;
+        }
+    }
     let id = record.id.clone();
-    match chain.process(ctx, record, tally).await {
-        Ok(Some(done)) => match writer.write(&done) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(false),
-            Err(e) => return Err(e.into()),
-        },
-        Ok(None) => {}
+    match chain.prepare(ctx, record, tally) {
+        Ok(Prepared::Dropped) => {}
+        Ok(Prepared::Undrafted(record)) => chain.drafts.pass(id, record),
+        Ok(Prepared::ToDraft(record, case)) => chain.drafts.draft(id, record, case),
         Err(e) => {
             tally.failed += 1;
             // The message is safe in the ledger; a later `export --id` can take it through again.
             ctx.error(format!("message {id}: {e:#}"));
         }
     }
-    match writer.flush() {
+    // Write what is ready; wait only when the pool is full.
+    while let Some(done) = chain.drafts.ready_next() {
+        open &= write_out(ctx, chain, done, writer, tally).await?;
+    }
+    while chain.drafts.is_full() {
+        let done = chain.drafts.wait_next().expect("a full pool has records");
+        open &= write_out(ctx, chain, done, writer, tally).await?;
+    }
+    Ok(open)
+}
+
+/// Stores and writes every record still with the drafting threads. Returns false when stdout
+/// was closed.
+async fn drain(ctx: &mut Ctx, chain: &mut Chain, writer: &mut RecordWriter, tally: &mut Tally) -> Result<bool> {
+    let mut open = true;
+    while let Some(done) = chain.drafts.wait_next() {
+        open &= write_out(ctx, chain, done, writer, tally).await?;
+    }
+    Ok(open)
+}
+
+/// Stores a drafted record and writes it out. Returns false when stdout was closed (the
+/// draft is stored all the same).
+async fn write_out(
+    ctx: &mut Ctx,
+    chain: &mut Chain,
+    done: Finished<String>,
+    writer: &mut RecordWriter,
+    tally: &mut Tally,
+) -> Result<bool> {
+    let Some(record) = chain.finish(ctx, done, tally).await? else { return Ok(true) };
+    let written = writer.write(&record).and_then(|()| writer.flush());
+    match written {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(e.into()),
         Ok(()) => Ok(true),
@@ -316,11 +396,15 @@ async fn run_idle(
         tokio::select! {
             notice = rx.recv() => match notice {
                 Some(Notice::Records(rs)) => {
+                    let mut open = true;
                     for r in rs {
                         tally.fetched += 1;
-                        if !process_one(ctx, chain, r.record()?, writer, tally).await? {
-                            let _ = stop_tx.send(true);
-                        }
+                        open &= process_one(ctx, chain, r.record()?, writer, tally).await?;
+                    }
+                    // What arrived goes out now, not when the next mail comes.
+                    open &= drain(ctx, chain, writer, tally).await?;
+                    if !open {
+                        let _ = stop_tx.send(true);
                     }
                 }
                 Some(Notice::Problem(p)) => ctx.error(p),
