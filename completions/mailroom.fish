@@ -95,7 +95,7 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l backend -d '
 model\t''"
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l knowledge -d 'Folder of Markdown policies and FAQ to ground drafts in, e.g. `--knowledge examples/knowledge` [default: [draft] knowledge_dir]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l templates -d 'Folder of `<category>.txt.j2` templates replacing the built-in ones [default: [draft] templates_dir]' -r -F
-complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s j -l jobs -d 'Messages drafted at once, so that order lookups and model calls overlap; output keeps the input order, and two messages of one case are drafted in turn [default: `[model] jobs`, else 4]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -s j -l jobs -d 'Messages drafted at once, so that order lookups and model calls overlap; the output keeps the input order [default: `[model] jobs`, else 4]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand draft" -l no-lookup -d 'Do not run the order-lookup hook (drafts then carry no order facts)'
@@ -300,7 +300,7 @@ complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l mbox -d 'Read 
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l maildir -d 'Read a Maildir folder instead of IMAP (repeatable)' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l eml -d 'Read .eml files instead of IMAP' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l account -d 'Only these configured accounts [default: all with IMAP]' -r
-complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s j -l jobs -d 'Messages drafted at once, so that order lookups and model calls overlap; output keeps the fetch order, and two messages of one case are drafted in turn [default: `[model] jobs`, else 4]' -r
+complete -c mailroom -n "__fish_mailroom_using_subcommand run" -s j -l jobs -d 'Messages drafted at once, so that order lookups and model calls overlap; the output keeps the fetch order [default: `[model] jobs`, else 4]' -r
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l config -d 'Config file [default: $XDG_CONFIG_HOME/mailroom/config.toml]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l ledger -d 'Ledger file [default: $XDG_DATA_HOME/mailroom/ledger.sqlite]' -r -F
 complete -c mailroom -n "__fish_mailroom_using_subcommand run" -l idle -d 'Stay connected and process mail as it arrives (IMAP IDLE); stops cleanly on SIGTERM'

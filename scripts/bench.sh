@@ -4,7 +4,7 @@
 #   fetch    scripts/bench-fetch.sh         IMAPS fetch vs mbsync (Dovecot on loopback)
 #   filter   scripts/bench-filter.sh        filter vs bogofilter and SpamAssassin, speed and accuracy
 #   classify scripts/bench-classify.sh      embedded classify on one core and on all cores
-#   llm      scripts/bench-classify-llm.sh  model backend against a 200 ms mock, -j 1 / 8 / 32
+#   llm      scripts/bench-model.sh         classify and draft, model backend against a 200 ms mock, -j 1 / 8 / 32
 #   run      scripts/bench-run.sh           end-to-end `run` over the sample inbox and N messages
 #   digest   scripts/bench-digest.sh        digest, heartbeat, export on a 1M-message ledger
 #   idle     scripts/bench-run-idle.sh      delivery-to-notification latency of `run --idle`
@@ -65,7 +65,7 @@ for s in "${sections[@]}"; do
     filter)   section filter "Filter vs bogofilter and SpamAssassin (held-out corpus)" scripts/bench-filter.sh ;;
     classify) section classify "Classify, embedded, one core" scripts/bench-classify.sh "${CLASSIFY_COUNT:-20000}"
               section classify-all "Classify, embedded, all cores" env CPUS= scripts/bench-classify.sh "${CLASSIFY_COUNT:-20000}" ;;
-    llm)      section llm "Classify, model backend (mock, 200 ms per answer)" scripts/bench-classify-llm.sh 1 8 32 ;;
+    llm)      section llm "Classify and draft, model backend (mock, 200 ms per answer)" scripts/bench-model.sh 1 8 32 ;;
     run)      section run "End to end: \`run\`" scripts/bench-run.sh "${RUN_COUNT:-100000}" ;;
     digest)   section digest "Digest, heartbeat, export on a large ledger" scripts/bench-digest.sh "${DIGEST_COUNT:-1000000}" 730 ;;
     idle)     section idle "\`run --idle\` latency" scripts/bench-run-idle.sh "${IDLE_TRIALS:-5}" ;;

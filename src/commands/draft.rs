@@ -54,9 +54,8 @@ pub struct DraftArgs {
     /// Do not run the order-lookup hook (drafts then carry no order facts)
     #[arg(long)]
     pub no_lookup: bool,
-    /// Messages drafted at once, so that order lookups and model calls overlap; output keeps
-    /// the input order, and two messages of one case are drafted in turn [default: `[model]
-    /// jobs`, else 4]
+    /// Messages drafted at once, so that order lookups and model calls overlap; the output
+    /// keeps the input order [default: `[model] jobs`, else 4]
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
 }
@@ -153,15 +152,11 @@ impl Drafting {
                     self.stats.read += 1;
                     let origin = Origin { pos: pos.clone(), id: printable_id(&record.id) };
                     let id = origin.id.clone();
-                    match self.queue(ctx, origin, record) {
-                        Ok(None) => {}
-                        Ok(Some(stop)) => return Ok(Some(stop)),
-                        Err(e) => {
-                            self.stats.failed += 1;
-                            ctx.error(format!("{pos}: message {id}: {e:#}"));
-                            if ctx.global.strict {
-                                return Ok(Some(self.drain(ctx)?.unwrap_or(Stop::Strict(pos))));
-                            }
+                    if let Err(e) = self.queue(ctx, origin, record) {
+                        self.stats.failed += 1;
+                        ctx.error(format!("{pos}: message {id}: {e:#}"));
+                        if ctx.global.strict {
+                            return Ok(Some(self.drain(ctx)?.unwrap_or(Stop::Strict(pos))));
                         }
                     }
                     // Write what is ready; wait only when the pool is full.
@@ -183,14 +178,13 @@ impl Drafting {
     }
 
     /// Hands `record` to the pool: to a drafting thread, or to be passed through untouched.
-    /// Some(stop) when finishing an earlier record of its case ended the loop.
-    fn queue(&mut self, ctx: &mut Ctx, origin: Origin, record: Record) -> Result<Option<Stop>> {
+    fn queue(&mut self, ctx: &mut Ctx, origin: Origin, record: Record) -> Result<()> {
         if let Some(f) = record.filter.as_ref().filter(|f| f.verdict != Verdict::Pass) {
             // Drafting spam or an auto-reply is wrong; the record goes on untouched.
             tracing::debug!("message {}: filter verdict {}, not drafted", record.id, f.verdict.as_str());
             self.tally.not_passing += 1;
             self.pool.pass(origin, record);
-            return Ok(None);
+            return Ok(());
         }
         if !ctx.ledger()?.has_message(&record.id)? {
             bail!(
@@ -198,24 +192,14 @@ impl Drafting {
                  and draft the record that fetch prints"
             );
         }
-        // An earlier message of the same case is stored first: its draft is part of this
-        // one's context.
-        if let Some(case) = cases::threading::case_of_message(ctx.ledger()?.conn(), &record.id)? {
-            while self.pool.case_in_flight(&case) {
-                let done = self.pool.wait_next().expect("a case in flight has a record");
-                if let Some(stop) = self.finish(ctx, done)? {
-                    return Ok(Some(stop));
-                }
-            }
-        }
         let Some(case) = cases::draft_context(ctx.ledger()?.conn(), &record.id)? else {
             tracing::debug!("message {}: the team's own reply, not drafted", record.id);
             self.tally.own_mail += 1;
             self.pool.pass(origin, record);
-            return Ok(None);
+            return Ok(());
         };
         self.pool.draft(origin, record, case);
-        Ok(None)
+        Ok(())
     }
 
     /// Stores a finished draft and writes its record.

@@ -17,7 +17,6 @@ use crate::error::{ConfigError, Outcome};
 use crate::jsonl::RecordWriter;
 use crate::record::{Record, Verdict};
 use crate::stages::classify::{Engine, Scratch, store_triage};
-use crate::stages::cases::threading::case_of_message;
 use crate::stages::draft::checklist::CaseContext;
 use crate::stages::draft::pool::{DraftPool, Finished};
 use crate::stages::draft::store::{Stored, store as store_draft};
@@ -56,9 +55,8 @@ pub struct RunArgs {
     /// Do not post to the webhooks (also the default when none are configured)
     #[arg(long)]
     pub no_notify: bool,
-    /// Messages drafted at once, so that order lookups and model calls overlap; output keeps
-    /// the fetch order, and two messages of one case are drafted in turn [default: `[model]
-    /// jobs`, else 4]
+    /// Messages drafted at once, so that order lookups and model calls overlap; the output
+    /// keeps the fetch order [default: `[model] jobs`, else 4]
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
 }
@@ -315,15 +313,7 @@ async fn process_one(
     writer: &mut RecordWriter,
     tally: &mut Tally,
 ) -> Result<bool> {
-    // An earlier message of the same case is finished first: its triage and draft are part
-    // of this one's context, as when records are taken one at a time.
     let mut open = true;
-    if let Some(case) = case_of_message(ctx.ledger()?.conn(), &record.id)? {
-        while chain.drafts.case_in_flight(&case) {
-            let done = chain.drafts.wait_next().expect("a case in flight has a record");
-            open &= write_out(ctx, chain, done, writer, tally).await?;
-        }
-    }
     let id = record.id.clone();
     match chain.prepare(ctx, record, tally) {
         Ok(Prepared::Dropped) => {}

@@ -2,10 +2,12 @@
 //! their time waiting, so a few drafting threads overlap them, while the caller reads the
 //! ledger, stores the drafts and writes the records on its own thread, in input order.
 //!
-//! Two messages of one case are never drafted at the same time: the second one's case context
-//! (what the first said, what we asked for) must come after the first one's draft is stored,
-//! as when drafting one by one. Before reading a message's case context the caller asks
-//! `case_in_flight` and takes finished drafts until it says no.
+//! Drafting in parallel gives the drafts one at a time would: a draft depends on its record
+//! and its case context only, and the caller reads the context, in input order, before
+//! handing the record over. The context holds the case's earlier messages, their triage and
+//! our sent replies, all stored before then; never a draft of the same run, so a message
+//! need not wait for the draft of an earlier one of its case (a customer's burst of mails
+//! would otherwise stall the pool).
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -34,7 +36,6 @@ enum State {
 
 struct Slot<M> {
     meta: M,
-    case: Option<String>,
     state: State,
 }
 
@@ -75,13 +76,12 @@ impl<M> DraftPool<M> {
 
     /// Queues a record that needs no draft; it comes back in its turn.
     pub fn pass(&mut self, meta: M, record: Record) {
-        self.waiting.push_back(Slot { meta, case: None, state: State::Done(Box::new((record, None))) });
+        self.waiting.push_back(Slot { meta, state: State::Done(Box::new((record, None))) });
     }
 
     /// Hands `record` to a drafting thread.
     pub fn draft(&mut self, meta: M, record: Record, case: CaseContext) {
         let (done, answer) = mpsc::sync_channel(1);
-        let slot_case = case.case.clone();
         let Some(jobs) = &self.jobs else { unreachable!("the queue closes only on drop") };
         let state = match jobs.send(Job { record, case, done }) {
             Ok(()) => State::Drafting(answer),
@@ -90,12 +90,7 @@ impl<M> DraftPool<M> {
                 State::Done(Box::new((job.record, Some(Err(anyhow!("no drafting thread is running"))))))
             }
         };
-        self.waiting.push_back(Slot { meta, case: slot_case, state });
-    }
-
-    /// Whether a message of `case` is being drafted or waits to be stored.
-    pub fn case_in_flight(&self, case: &str) -> bool {
-        self.waiting.iter().any(|s| s.case.as_deref() == Some(case))
+        self.waiting.push_back(Slot { meta, state });
     }
 
     /// True when the caller should take a record back before adding one.

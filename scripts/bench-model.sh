@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Model-backend classification benchmark: messages/minute of `mailroom classify --backend model`
-# against a local OpenAI-compatible chat-completions server that answers every request after
-# LATENCY_MS (default 200 ms), at -j 1, 8 and 32. Each -j gets a fresh ledger (answers are
-# cached) and enough messages to run a few seconds. The figure shows how well concurrency hides
-# a provider's latency; a real provider adds its own rate limits.
+# Model-backend benchmark: messages/minute of `mailroom classify --backend model` and of
+# `mailroom draft --backend model` against a local OpenAI-compatible chat-completions server
+# that answers every request after LATENCY_MS (default 200 ms), at -j 1, 8 and 32. Each -j gets
+# a fresh ledger (classify answers are cached) and enough messages to run a few seconds. The
+# figures show how well concurrency hides a provider's latency; a real provider adds its own
+# rate limits.
 #
-#   scripts/bench-classify-llm.sh [JOBS...]        (default: 1 8 32)
+#   scripts/bench-model.sh [JOBS...]        (default: 1 8 32)
 # Environment: MAILROOM_BIN (default: release build), BENCH_DIR (kept if given), LATENCY_MS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,9 +44,15 @@ class H(http.server.BaseHTTPRequestHandler):
             self.reply(401, {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error"}})
             return
         text = json.dumps(req.get("messages", [])).lower()
-        category = next((c for k, c in (("refund", "refund"), ("return", "return"), ("track", "shipping"),
-                                        ("deliver", "shipping"), ("pay", "payment")) if k in text), "other")
-        content = json.dumps({"category": category, "confidence": 0.9, "sentiment": "neutral", "reasons": ["bench"]})
+        if "you write the answer part" in text:
+            # The draft prompt: an answer that passes the draft's checks (no invented facts).
+            content = json.dumps({"answer": "A colleague will check this and reply to you.", "sources": [],
+                                  "knows": False, "language_line": None})
+        else:
+            category = next((c for k, c in (("refund", "refund"), ("return", "return"), ("track", "shipping"),
+                                            ("deliver", "shipping"), ("pay", "payment")) if k in text), "other")
+            content = json.dumps({"category": category, "confidence": 0.9, "sentiment": "neutral",
+                                  "reasons": ["bench"]})
         self.reply(200, {"id": "chatcmpl-bench", "object": "chat.completion", "created": int(time.time()),
                          "model": req.get("model", "bench"),
                          "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": None},
@@ -68,6 +75,8 @@ for _ in $(seq 1 50); do python3 -c "import socket; socket.create_connection(('1
 cat > "$work/config.toml" <<CONF
 [team]
 name = "Bench"
+[draft]
+knowledge_dir = "$PWD/examples/knowledge"
 [model]
 base_url = "http://127.0.0.1:$port/v1"
 model = "bench-model"
@@ -76,22 +85,40 @@ CONF
 [ -f "$work/seed.mbox" ] || python3 scripts/gen-mbox.py "$work/seed.mbox" --count 3000 --quiet
 
 echo "mock: ${latency_ms} ms per answer; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '| -j | messages | model calls | seconds | messages/minute | model calls/minute | ideal calls/minute (j × 60 s / latency) |\n|---|---|---|---|---|---|---|\n'
-for j in "${jobs[@]}"; do
+# One row: STAGE over enough messages to keep J calls busy for a few seconds.
+measure() {
+  local stage=$1 j=$2 count
   count=$(( j * 25 < 3000 ? j * 25 : 3000 ))
   [ "$count" -ge 50 ] || count=50
   rm -f "$work/ledger.sqlite"*; : > "$work/calls"
   "$MAILROOM_BIN" --quiet --config "$work/config.toml" --ledger "$work/ledger.sqlite" fetch --mbox "$work/seed.mbox" > "$work/all.jsonl"
   # The generated mbox repeats the corpus's texts, and the model cache is keyed on the text:
-  # number each subject so every record is a distinct question.
+  # number each subject so every record is a distinct question. Draft gets records that
+  # passed the filter and were triaged (as classify would leave them).
   head -n "$count" "$work/all.jsonl" | python3 -c 'import json, sys
 for i, line in enumerate(sys.stdin):
-    r = json.loads(line); r["subject"] = (r.get("subject") or "") + " #%d" % i; print(json.dumps(r))' > "$work/records.jsonl"
+    r = json.loads(line); r["subject"] = (r.get("subject") or "") + " #%d" % i
+    if sys.argv[1] == "draft":
+        r["filter"] = {"verdict": "pass", "reasons": []}
+        r["triage"] = {"category": "shipping", "priority": "P3", "sentiment": "neutral", "language": "en",
+                       "confidence": 0.9, "escalate": False, "reasons": [], "entities": {}, "backend": "bench", "model": ""}
+    print(json.dumps(r))' "$stage" > "$work/records.jsonl"
   /usr/bin/time -f '%e' -o "$work/time" env BENCH_MODEL_KEY=bench-key "$MAILROOM_BIN" --quiet --config "$work/config.toml" \
-    --ledger "$work/ledger.sqlite" classify --backend model -j "$j" "$work/records.jsonl" > "$work/out.jsonl" 2> "$work/err" \
+    --ledger "$work/ledger.sqlite" "$stage" --backend model -j "$j" "$work/records.jsonl" > "$work/out.jsonl" 2> "$work/err" \
     || { cat "$work/err" >&2; exit 1; }
   got=$(wc -l < "$work/out.jsonl")
-  [ "$got" = "$count" ] || { echo "bench-classify-llm: $got records out of $count" >&2; cat "$work/err" >&2; exit 1; }
+  [ "$got" = "$count" ] || { echo "bench-model: $stage: $got records out of $count" >&2; cat "$work/err" >&2; exit 1; }
+  if [ "$stage" = draft ]; then
+    used=$(grep -c '"backend":"model"' "$work/out.jsonl" || true)
+    [ "$used" = "$count" ] || { echo "bench-model: only $used of $count drafts used the model's answer" >&2; exit 1; }
+  fi
   awk -v j="$j" -v n="$count" -v c="$(wc -l < "$work/calls")" -v t="$(tail -n 1 "$work/time")" -v l="$latency_ms" 'BEGIN {
     printf "| %d | %d | %d | %.2f | %.0f | %.0f | %.0f |\n", j, n, c, t, 60 * n / t, 60 * c / t, j * 60000 / l }'
+}
+
+for stage in classify draft; do
+  echo
+  echo "$stage --backend model:"
+  printf '| -j | messages | model calls | seconds | messages/minute | model calls/minute | ideal calls/minute (j × 60 s / latency) |\n|---|---|---|---|---|---|---|\n'
+  for j in "${jobs[@]}"; do measure "$stage" "$j"; done
 done
