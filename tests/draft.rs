@@ -319,11 +319,11 @@ fn team_templates_and_a_knowledge_flag_replace_the_defaults() {
     assert!(stderr(&out).contains("shipping.txt.j2"), "{}", stderr(&out));
 }
 
-/// A hook that logs when each lookup starts and ends, and waits (up to a second) for a second
+/// A hook that logs when each lookup starts and ends, and waits (up to 3 s) for a second
 /// lookup to start before it ends: lookups that run at the same time log `start, start`.
 const OVERLAP_HOOK: &str = r#"log="$(dirname "$0")/hook.log"
 echo "start $1" >> "$log"
-for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(grep -c start "$log")" -ge 2 ] && break; sleep 0.1; done
+for i in $(seq 30); do [ "$(grep -c start "$log")" -ge 2 ] && break; sleep 0.1; done
 echo "end $1" >> "$log"
 echo '{"status": "processing"}'
 "#;
@@ -401,4 +401,70 @@ fn lookups_overlap_and_the_drafts_are_those_made_one_at_a_time() {
         }
         assert_eq!(bodies[0], bodies[1], "the same drafts with -j 1 and -j 4");
     }
+}
+
+#[test]
+fn drafts_made_eight_at_a_time_are_those_made_one_message_per_run() {
+    // One `draft` process per record stores each draft before the next message's context is
+    // read; `-j 8` reads contexts ahead of the stores. The sample inbox has threads.
+    let passing: Vec<Value> = labels().into_iter().filter(|l| l["verdict"] == "pass").collect();
+    let lookup = common::examples().join("order-lookup.sh").display().to_string();
+    let (alone, together) = (env_with(&lookup), env_with(&lookup));
+    let input = import(&alone, &passing);
+    import(&together, &passing);
+    let one_by_one: Vec<Value> = input
+        .iter()
+        .map(|r| {
+            let (out, drafted) = draft(&alone, std::slice::from_ref(r), &["-j", "1"]);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            drafted.into_iter().next().unwrap()
+        })
+        .collect();
+    let (out, at_once) = draft(&together, &input, &["-j", "8"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(at_once.len(), one_by_one.len());
+    for (a, b) in one_by_one.iter().zip(&at_once) {
+        assert_eq!(a["id"], b["id"], "input order");
+        assert_eq!(a["draft"], b["draft"], "message {}", a["id"]);
+    }
+}
+
+#[test]
+fn strict_stops_at_a_failed_draft_and_reports_nothing_read_after_it() {
+    // A team template that cannot render fails the complaint's draft on its drafting thread,
+    // after the lines behind it were read: the stop is still at the complaint.
+    let env = env_with(&fixture("order-lookup.sh").display().to_string());
+    let templates = env.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(templates.join("complaint.txt.j2"), "{{ no_such_value }}\n").unwrap();
+    let input = import(&env, &[label("009"), label("001")]);
+    assert_eq!(input[0]["triage"]["category"], "complaint");
+    let mut text = String::from_utf8(lines(&input[..1])).unwrap();
+    text.push_str("{not json\n");
+    text.push_str(&String::from_utf8(lines(&input[1..])).unwrap());
+    let out = env.run(&["--strict", "draft", "-j", "4", "--templates", templates.to_str().unwrap()], text.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(jsonl(&out.stdout).is_empty());
+    let err = stderr(&out);
+    assert!(err.contains("stopped at stdin:1"), "{err}");
+    assert!(!err.contains("stdin:2") && !err.contains("stdin:3"), "nothing after the stop is reported: {err}");
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts"), 0);
+}
+
+#[test]
+fn strict_stops_at_the_first_bad_line_with_everything_before_it_drafted_and_nothing_after_reported() {
+    let env = env_with(&fixture("order-lookup.sh").display().to_string());
+    let input = import(&env, &[label("001"), label("007"), label("009"), label("013")]);
+    let mut text = String::from_utf8(lines(&input[..2])).unwrap();
+    text.push_str("{not json\n");
+    text.push_str(&String::from_utf8(lines(&input[2..])).unwrap());
+    text.push_str("also not json\n");
+    let out = env.run(&["--strict", "draft", "-j", "4"], text.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let written = jsonl(&out.stdout);
+    assert_eq!(written.iter().map(|r| &r["id"]).collect::<Vec<_>>(), [&input[0]["id"], &input[1]["id"]]);
+    let err = stderr(&out);
+    assert!(err.contains("stdin:3") && err.contains("stopped at stdin:3"), "{err}");
+    assert!(!err.contains("stdin:6"), "nothing after the stop is reported: {err}");
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts"), 2, "the drafts after the stop are not stored");
 }

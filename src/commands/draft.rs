@@ -8,14 +8,14 @@ use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 
 use super::Ctx;
-use super::stream::{StreamStats, printable_id, warn_if_terminal};
-use crate::error::{ConfigError, Outcome};
-use crate::jsonl::{LinePos, RecordReader, RecordWriter};
+use super::stream::{Stop, StreamStats, printable_id, warn_if_terminal};
+use crate::error::{ConfigError, Outcome, UsageError};
+use crate::jsonl::{BadLine, LinePos, RecordReader, RecordWriter};
 use crate::record::{Record, Verdict};
 use crate::stages::cases;
 use crate::stages::draft::knowledge::Knowledge;
 use crate::stages::draft::lookup::OrderLookup;
-use crate::stages::draft::pool::{DraftPool, Finished};
+use crate::stages::draft::pool::{DraftPool, Finished, MAX_WIDTH};
 use crate::stages::draft::store::{Stored, store};
 use crate::stages::draft::templates::Templates;
 use crate::stages::draft::{Backend, Drafted, Drafter, Settings};
@@ -84,7 +84,8 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let width = jobs(args.jobs, ctx)?;
     ctx.ledger()?;
     let mut drafting = Drafting {
-        pool: DraftPool::new(Arc::new(drafter), width),
+        pool: DraftPool::new(Arc::new(drafter), width)?,
+        drain_first: false,
         writer: RecordWriter::stdout(false),
         tally: Tally::default(),
         stats: StreamStats::default(),
@@ -108,29 +109,41 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
 
 /// How many messages are drafted at once: `-j`, else `[model] jobs`, else 4.
 pub(crate) fn jobs(flag: Option<usize>, ctx: &mut Ctx) -> Result<usize> {
-    Ok(flag.unwrap_or(ctx.config()?.model.as_ref().map_or(DEFAULT_JOBS, |m| m.jobs)).max(1))
+    let jobs = flag.unwrap_or(ctx.config()?.model.as_ref().map_or(DEFAULT_JOBS, |m| m.jobs));
+    if !(1..=MAX_WIDTH).contains(&jobs) {
+        let what = if flag.is_some() { "-j" } else { "[model] jobs" };
+        return Err(UsageError(format!("{what} must be between 1 and {MAX_WIDTH}, not {jobs}")).into());
+    }
+    Ok(jobs)
 }
 
 const DEFAULT_JOBS: usize = 4;
 
-/// Where each record came from, for its error messages.
-struct Origin {
-    pos: LinePos,
-    id: String,
+/// An input line in the pool's order, and what is known of it when it goes in. Counts and
+/// errors wait for its turn, so a `--strict` stop reports nothing after the line it stops at.
+enum Line {
+    /// A record: drafted, or passed through for `passed`.
+    Record { pos: LinePos, id: String, passed: Option<Passed> },
+    /// A record that failed before drafting (not in the ledger, say).
+    Failed { pos: LinePos, id: String, error: String },
+    /// A line that is no record.
+    Bad(BadLine),
 }
 
-/// Why the loop ended early.
-enum Stop {
-    /// `--strict` met a bad line or a failed record.
-    Strict(LinePos),
-    /// Stdout was closed: a success.
-    Closed,
+/// Why a record goes on without a draft.
+#[derive(Clone, Copy)]
+enum Passed {
+    NotPassing,
+    OwnMail,
 }
 
 /// The draft command's loop: records in, drafts on the pool's threads, records out in input
 /// order, each written only once its draft is stored.
 struct Drafting {
-    pool: DraftPool<Origin>,
+    pool: DraftPool<Line>,
+    /// The last record handed over is in no case: its stored draft may put it in one, which
+    /// the next record's context may read (see `pool`), so the pool is emptied first.
+    drain_first: bool,
     writer: RecordWriter,
     tally: Tally,
     stats: StreamStats,
@@ -139,38 +152,31 @@ struct Drafting {
 impl Drafting {
     fn all(&mut self, ctx: &mut Ctx, reader: RecordReader) -> Result<Option<Stop>> {
         for item in reader {
+            if self.drain_first {
+                self.drain_first = false;
+                if let Some(stop) = self.drain(ctx)? {
+                    return Ok(Some(stop));
+                }
+            }
             match item {
-                Err(bad) => {
-                    self.stats.bad_lines += 1;
-                    ctx.error(&bad);
-                    if ctx.global.strict {
-                        // What came before the bad line is finished, as without the pool.
-                        return Ok(Some(self.drain(ctx)?.unwrap_or(Stop::Strict(bad.pos))));
+                Err(bad) => self.pool.hold(Line::Bad(bad)),
+                Ok((pos, record)) => {
+                    let id = printable_id(&record.id);
+                    if let Err(e) = self.queue(ctx, pos.clone(), id.clone(), record) {
+                        self.pool.hold(Line::Failed { pos, id, error: format!("{e:#}") });
                     }
                 }
-                Ok((pos, record)) => {
-                    self.stats.read += 1;
-                    let origin = Origin { pos: pos.clone(), id: printable_id(&record.id) };
-                    let id = origin.id.clone();
-                    if let Err(e) = self.queue(ctx, origin, record) {
-                        self.stats.failed += 1;
-                        ctx.error(format!("{pos}: message {id}: {e:#}"));
-                        if ctx.global.strict {
-                            return Ok(Some(self.drain(ctx)?.unwrap_or(Stop::Strict(pos))));
-                        }
-                    }
-                    // Write what is ready; wait only when the pool is full.
-                    while let Some(done) = self.pool.ready_next() {
-                        if let Some(stop) = self.finish(ctx, done)? {
-                            return Ok(Some(stop));
-                        }
-                    }
-                    while self.pool.is_full() {
-                        let done = self.pool.wait_next().expect("a full pool has records");
-                        if let Some(stop) = self.finish(ctx, done)? {
-                            return Ok(Some(stop));
-                        }
-                    }
+            }
+            // Write what is ready; wait only when the pool is full.
+            while let Some(done) = self.pool.ready_next() {
+                if let Some(stop) = self.finish(ctx, done)? {
+                    return Ok(Some(stop));
+                }
+            }
+            while self.pool.is_full() {
+                let done = self.pool.wait_next().expect("a full pool has records");
+                if let Some(stop) = self.finish(ctx, done)? {
+                    return Ok(Some(stop));
                 }
             }
         }
@@ -178,12 +184,11 @@ impl Drafting {
     }
 
     /// Hands `record` to the pool: to a drafting thread, or to be passed through untouched.
-    fn queue(&mut self, ctx: &mut Ctx, origin: Origin, record: Record) -> Result<()> {
+    fn queue(&mut self, ctx: &mut Ctx, pos: LinePos, id: String, record: Record) -> Result<()> {
         if let Some(f) = record.filter.as_ref().filter(|f| f.verdict != Verdict::Pass) {
             // Drafting spam or an auto-reply is wrong; the record goes on untouched.
             tracing::debug!("message {}: filter verdict {}, not drafted", record.id, f.verdict.as_str());
-            self.tally.not_passing += 1;
-            self.pool.pass(origin, record);
+            self.pool.pass(Line::Record { pos, id, passed: Some(Passed::NotPassing) }, record);
             return Ok(());
         }
         if !ctx.ledger()?.has_message(&record.id)? {
@@ -194,23 +199,47 @@ impl Drafting {
         }
         let Some(case) = cases::draft_context(ctx.ledger()?.conn(), &record.id)? else {
             tracing::debug!("message {}: the team's own reply, not drafted", record.id);
-            self.tally.own_mail += 1;
-            self.pool.pass(origin, record);
+            self.pool.pass(Line::Record { pos, id, passed: Some(Passed::OwnMail) }, record);
             return Ok(());
         };
-        self.pool.draft(origin, record, case);
+        self.drain_first = case.case.is_none();
+        self.pool.draft(Line::Record { pos, id, passed: None }, record, case);
         Ok(())
     }
 
-    /// Stores a finished draft and writes its record.
-    fn finish(&mut self, ctx: &mut Ctx, done: Finished<Origin>) -> Result<Option<Stop>> {
-        let Finished { meta: origin, mut record, drafted } = done;
-        if let Some(drafted) = drafted
+    /// Reports, counts, stores and writes what comes back from the pool, in input order.
+    fn finish(&mut self, ctx: &mut Ctx, done: Finished<Line>) -> Result<Option<Stop>> {
+        let (pos, id, passed) = match done.meta {
+            Line::Bad(bad) => {
+                self.stats.bad_lines += 1;
+                ctx.error(&bad);
+                return Ok(ctx.global.strict.then_some(Stop::Strict(bad.pos)));
+            }
+            Line::Failed { pos, id, error } => {
+                self.stats.read += 1;
+                self.stats.failed += 1;
+                ctx.error(format!("{pos}: message {id}: {error}"));
+                return Ok(ctx.global.strict.then_some(Stop::Strict(pos)));
+            }
+            Line::Record { pos, id, passed } => (pos, id, passed),
+        };
+        self.stats.read += 1;
+        let Some(mut record) = done.record else {
+            self.stats.failed += 1;
+            ctx.error(format!("{pos}: message {id}: the drafting thread stopped without an answer"));
+            return Ok(ctx.global.strict.then_some(Stop::Strict(pos)));
+        };
+        match passed {
+            Some(Passed::NotPassing) => self.tally.not_passing += 1,
+            Some(Passed::OwnMail) => self.tally.own_mail += 1,
+            None => {}
+        }
+        if let Some(drafted) = done.drafted
             && let Err(e) = drafted.and_then(|d| self.store(ctx, &mut record, d))
         {
             self.stats.failed += 1;
-            ctx.error(format!("{}: message {}: {e:#}", origin.pos, origin.id));
-            return Ok(ctx.global.strict.then_some(Stop::Strict(origin.pos)));
+            ctx.error(format!("{pos}: message {id}: {e:#}"));
+            return Ok(ctx.global.strict.then_some(Stop::Strict(pos)));
         }
         match self.writer.write(&record) {
             Ok(()) => {
@@ -221,7 +250,6 @@ impl Drafting {
             Err(e) => Err(e.into()),
         }
     }
-
     fn store(&mut self, ctx: &mut Ctx, record: &mut Record, drafted: Drafted) -> Result<()> {
         let run_id = ctx.run_id();
         let tally = &mut self.tally;

@@ -1,8 +1,10 @@
 //! `mailroom run`: the whole chain in one process.
 //!
-//! fetch → filter → classify (embedded) → draft → notify, each record going through every
-//! stage before the next is read, with the same ledger writes as the separate commands, so
-//! `run` and a pipe of commands leave the same ledger. Per-stage counts go into the run row.
+//! fetch → filter → classify (embedded) → draft → notify, with the same ledger writes as the
+//! separate commands, so `run` and a pipe of commands leave the same ledger. Records are
+//! filtered and classified one after the other; their drafts are made on the drafting threads
+//! of `draft -j` (order lookups and model calls overlap the next records), then stored,
+//! notified and written in fetch order. Per-stage counts go into the run row.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use crate::stages::draft::pool::{DraftPool, Finished};
 use crate::stages::draft::store::{Stored, store as store_draft};
 use crate::stages::fetch::{FetchOptions, Notice, sync_once, spawn_watchers, targets};
 use crate::stages::filter::{FilterContext, SpamModel, filter_record, load_model};
+use crate::stages::ingest::Fresh;
 use crate::stages::notify::{Notifier, check_config, resolve_route};
 use crate::stages::progress::Silent;
 
@@ -84,10 +87,14 @@ struct Chain {
     scratch: Scratch,
     /// Drafts on threads of their own; each record's id goes along for its error messages.
     drafts: DraftPool<String>,
+    /// The last record handed over is in no case: its stored draft may put it in one, which
+    /// the next record's context may read (see `pool`), so the pool is emptied first.
+    drain_first: bool,
     notifier: Option<Notifier>,
 }
 
 /// What filter and classify made of a record.
+#[expect(clippy::large_enum_variant, reason = "one at a time, moved on at once")]
 enum Prepared {
     /// Kept back by the filter: no output.
     Dropped,
@@ -103,7 +110,7 @@ impl Chain {
         let (spam, spam_name) = load_model(&config, &ctx.ledger_path())?;
         let engine = super::classify::engine(ctx)?;
         let drafter = super::draft::drafter_from_config(ctx)?;
-        let drafts = DraftPool::new(Arc::new(drafter), super::draft::jobs(args.jobs, ctx)?);
+        let drafts = DraftPool::new(Arc::new(drafter), super::draft::jobs(args.jobs, ctx)?)?;
         let notifier = if args.no_notify || config.notify.webhooks.is_empty() {
             None
         } else {
@@ -117,7 +124,7 @@ impl Chain {
             }
             Some(Notifier::new(&config, ctx.ledger()?, routes)?)
         };
-        Ok(Chain { config, spam, spam_name, engine, scratch: Scratch::default(), drafts, notifier })
+        Ok(Chain { config, spam, spam_name, engine, scratch: Scratch::default(), drafts, drain_first: false, notifier })
     }
 
     /// Filter and classify: what the drafting threads then need.
@@ -152,7 +159,12 @@ impl Chain {
     /// Stores a record's draft and notifies the team: the record is then ready to go out.
     /// Errors are the record's own (reported, counted); None when there is nothing to write.
     async fn finish(&mut self, ctx: &mut Ctx, done: Finished<String>, tally: &mut Tally) -> Result<Option<Record>> {
-        let Finished { meta: id, mut record, drafted } = done;
+        let Finished { meta: id, record, drafted } = done;
+        let Some(mut record) = record else {
+            tally.failed += 1;
+            ctx.error(format!("message {id}: the drafting thread stopped without an answer"));
+            return Ok(None);
+        };
         let Some(drafted) = drafted else { return Ok(Some(record)) };
         let run_id = ctx.run_id();
         let stored = drafted.and_then(|drafted| {
@@ -282,6 +294,20 @@ async fn process_all(
     writer: &mut RecordWriter,
     tally: &mut Tally,
 ) -> Result<()> {
+    let taken = take_through(ctx, chain, ids, writer, tally).await;
+    // Even when stdout was closed or an error stopped the loop, what the drafting threads hold
+    // is stored: those records were filtered and classified already.
+    let drained = drain(ctx, chain, writer, tally).await;
+    taken.and(drained.map(|_| ()))
+}
+
+async fn take_through(
+    ctx: &mut Ctx,
+    chain: &mut Chain,
+    ids: Vec<String>,
+    writer: &mut RecordWriter,
+    tally: &mut Tally,
+) -> Result<()> {
     // Records are read back from the ledger one at a time: holding every record of a big
     // import in memory would make memory grow with the mailbox (100k messages took 660 MB).
     for id in ids {
@@ -298,9 +324,29 @@ async fn process_all(
             break;
         }
     }
-    // Even when stdout was closed, what the drafting threads hold is stored.
-    drain(ctx, chain, writer, tally).await?;
     Ok(())
+}
+
+/// `take_through` for records a watcher just stored. Returns false when stdout was closed.
+async fn take_fresh(
+    ctx: &mut Ctx,
+    chain: &mut Chain,
+    fresh: Vec<Fresh>,
+    writer: &mut RecordWriter,
+    tally: &mut Tally,
+) -> Result<bool> {
+    let mut open = true;
+    for r in fresh {
+        tally.fetched += 1;
+        match r.record() {
+            Ok(record) => open &= process_one(ctx, chain, record, writer, tally).await?,
+            Err(e) => {
+                tally.failed += 1;
+                ctx.error(format!("message {}: {e:#}", r.id));
+            }
+        }
+    }
+    Ok(open)
 }
 
 /// Takes `record` through filter and classify and hands it to the drafting threads, then
@@ -314,11 +360,18 @@ async fn process_one(
     tally: &mut Tally,
 ) -> Result<bool> {
     let mut open = true;
+    if chain.drain_first {
+        chain.drain_first = false;
+        open &= drain(ctx, chain, writer, tally).await?;
+    }
     let id = record.id.clone();
     match chain.prepare(ctx, record, tally) {
         Ok(Prepared::Dropped) => {}
         Ok(Prepared::Undrafted(record)) => chain.drafts.pass(id, record),
-        Ok(Prepared::ToDraft(record, case)) => chain.drafts.draft(id, record, case),
+        Ok(Prepared::ToDraft(record, case)) => {
+            chain.drain_first = case.case.is_none();
+            chain.drafts.draft(id, record, case);
+        }
         Err(e) => {
             tally.failed += 1;
             // The message is safe in the ledger; a later `export --id` can take it through again.
@@ -336,14 +389,23 @@ async fn process_one(
     Ok(open)
 }
 
-/// Stores and writes every record still with the drafting threads. Returns false when stdout
-/// was closed.
+/// Stores and writes every record still with the drafting threads, all of them even when
+/// writing fails (the first error is returned). Returns false when stdout was closed.
 async fn drain(ctx: &mut Ctx, chain: &mut Chain, writer: &mut RecordWriter, tally: &mut Tally) -> Result<bool> {
     let mut open = true;
+    let mut failed = None;
     while let Some(done) = chain.drafts.wait_next() {
-        open &= write_out(ctx, chain, done, writer, tally).await?;
+        match write_out(ctx, chain, done, writer, tally).await {
+            Ok(still_open) => open &= still_open,
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
     }
-    Ok(open)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(open),
+    }
 }
 
 /// Stores a drafted record and writes it out. Returns false when stdout was closed (the
@@ -386,14 +448,11 @@ async fn run_idle(
         tokio::select! {
             notice = rx.recv() => match notice {
                 Some(Notice::Records(rs)) => {
-                    let mut open = true;
-                    for r in rs {
-                        tally.fetched += 1;
-                        open &= process_one(ctx, chain, r.record()?, writer, tally).await?;
-                    }
-                    // What arrived goes out now, not when the next mail comes.
-                    open &= drain(ctx, chain, writer, tally).await?;
-                    if !open {
+                    let taken = take_fresh(ctx, chain, rs, writer, tally).await;
+                    // What arrived goes out now, not when the next mail comes (and is stored
+                    // even when an error stopped the loop).
+                    let drained = drain(ctx, chain, writer, tally).await;
+                    if !(taken? & drained?) {
                         let _ = stop_tx.send(true);
                     }
                 }

@@ -131,7 +131,7 @@ pub(super) fn read_in_background(inputs: &[PathBuf], mut send: impl FnMut(Reader
 const BATCH: usize = 256;
 
 /// How a batch ended, when not by running out of records.
-enum Stop {
+pub(super) enum Stop {
     /// `--strict` met a bad line or a failed record.
     Strict(LinePos),
     /// Stdout was closed: a success.
