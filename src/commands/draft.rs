@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
@@ -86,6 +86,9 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let mut drafting = Drafting {
         pool: DraftPool::new(Arc::new(drafter), width)?,
         drain_first: false,
+        batch: None,
+        batch_drafts: 0,
+        unwritten: Vec::new(),
         writer: RecordWriter::stdout(false),
         tally: Tally::default(),
         stats: StreamStats::default(),
@@ -93,7 +96,9 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let reader = RecordReader::new(&args.inputs);
     warn_if_terminal(ctx, &reader);
     let stopped = drafting.all(ctx, reader);
-    // Whatever stopped the loop, what was written goes out and the stored drafts are counted.
+    // Whatever stopped the loop, the drafts made before it are stored, their records written
+    // and counted.
+    let published = drafting.publish(ctx);
     let flushed = drafting.writer.flush();
     report(ctx, &drafting.tally, &drafting.stats);
     if let Err(e) = flushed
@@ -101,7 +106,9 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
     {
         return Err(e.into());
     }
-    match stopped? {
+    let stopped = stopped?;
+    published?;
+    match stopped {
         Some(Stop::Strict(pos)) => bail!("stopped at {pos} (--strict)"),
         Some(Stop::Closed) | None => Ok(ctx.outcome()),
     }
@@ -144,10 +151,20 @@ struct Drafting {
     /// The last record handed over is in no case: its stored draft may put it in one, which
     /// the next record's context may read (see `pool`), so the pool is emptied first.
     drain_first: bool,
+    /// Drafts of up to `BATCH_DRAFTS` records share one transaction (open since then), and
+    /// their records wait here to be written once it commits. It is committed before the
+    /// drafting threads are waited on, so another command waits for the ledger at most a
+    /// batch, never for a model call.
+    batch: Option<Instant>,
+    batch_drafts: usize,
+    unwritten: Vec<Record>,
     writer: RecordWriter,
     tally: Tally,
     stats: StreamStats,
 }
+
+const BATCH_DRAFTS: usize = 256;
+const BATCH_TIME: Duration = Duration::from_millis(200);
 
 impl Drafting {
     fn all(&mut self, ctx: &mut Ctx, reader: RecordReader) -> Result<Option<Stop>> {
@@ -167,17 +184,27 @@ impl Drafting {
                     }
                 }
             }
-            // Write what is ready; wait only when the pool is full.
+            // Store what is ready; wait only when the pool is full, never with the ledger locked.
             while let Some(done) = self.pool.ready_next() {
                 if let Some(stop) = self.finish(ctx, done)? {
                     return Ok(Some(stop));
                 }
             }
-            while self.pool.is_full() {
-                let done = self.pool.wait_next().expect("a full pool has records");
-                if let Some(stop) = self.finish(ctx, done)? {
+            if self.pool.is_full() {
+                if let Some(stop) = self.publish(ctx)? {
                     return Ok(Some(stop));
                 }
+                while self.pool.is_full() {
+                    let done = self.pool.wait_next().expect("a full pool has records");
+                    if let Some(stop) = self.finish(ctx, done)? {
+                        return Ok(Some(stop));
+                    }
+                }
+            }
+            if self.batch.is_some_and(|t| self.batch_drafts >= BATCH_DRAFTS || t.elapsed() >= BATCH_TIME)
+                && let Some(stop) = self.publish(ctx)?
+            {
+                return Ok(Some(stop));
             }
         }
         self.drain(ctx)
@@ -207,7 +234,8 @@ impl Drafting {
         Ok(())
     }
 
-    /// Reports, counts, stores and writes what comes back from the pool, in input order.
+    /// Reports, counts and stores what comes back from the pool, in input order; its record
+    /// is written when the batch commits.
     fn finish(&mut self, ctx: &mut Ctx, done: Finished<Line>) -> Result<Option<Stop>> {
         let (pos, id, passed) = match done.meta {
             Line::Bad(bad) => {
@@ -234,22 +262,47 @@ impl Drafting {
             Some(Passed::OwnMail) => self.tally.own_mail += 1,
             None => {}
         }
-        if let Some(drafted) = done.drafted
-            && let Err(e) = drafted.and_then(|d| self.store(ctx, &mut record, d))
-        {
-            self.stats.failed += 1;
-            ctx.error(format!("{pos}: message {id}: {e:#}"));
-            return Ok(ctx.global.strict.then_some(Stop::Strict(pos)));
-        }
-        match self.writer.write(&record) {
-            Ok(()) => {
-                self.stats.written += 1;
-                Ok(None)
+        if let Some(drafted) = done.drafted {
+            if self.batch.is_none() {
+                ctx.ledger()?.begin_batch()?;
+                self.batch = Some(Instant::now());
             }
+            self.batch_drafts += 1;
+            if let Err(e) = drafted.and_then(|d| self.store(ctx, &mut record, d)) {
+                self.stats.failed += 1;
+                ctx.error(format!("{pos}: message {id}: {e:#}"));
+                return Ok(ctx.global.strict.then_some(Stop::Strict(pos)));
+            }
+        }
+        self.unwritten.push(record);
+        Ok(None)
+    }
+
+    /// Commits the batch and writes its records.
+    fn publish(&mut self, ctx: &mut Ctx) -> Result<Option<Stop>> {
+        let records = std::mem::take(&mut self.unwritten);
+        if self.batch.take().is_some() {
+            self.batch_drafts = 0;
+            // Fails when SQLite gave the transaction up (a full disk): nothing of it is stored.
+            if let Err(e) = ctx.ledger()?.commit_batch() {
+                ctx.ledger()?.rollback_batch();
+                return Err(e.context(format!("storing the drafts of {} record(s), none of them written", records.len())));
+            }
+        }
+        for record in &records {
+            match self.writer.write(record) {
+                Ok(()) => self.stats.written += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Some(Stop::Closed)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match self.writer.flush() {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Some(Stop::Closed)),
             Err(e) => Err(e.into()),
+            Ok(()) => Ok(None),
         }
     }
+
     fn store(&mut self, ctx: &mut Ctx, record: &mut Record, drafted: Drafted) -> Result<()> {
         let run_id = ctx.run_id();
         let tally = &mut self.tally;
@@ -277,14 +330,17 @@ impl Drafting {
         Ok(())
     }
 
-    /// Finishes every record in the pool, in order.
+    /// Finishes every record in the pool, in order, and writes them.
     fn drain(&mut self, ctx: &mut Ctx) -> Result<Option<Stop>> {
-        while let Some(done) = self.pool.wait_next() {
+        loop {
+            if let Some(stop) = self.publish(ctx)? {
+                return Ok(Some(stop));
+            }
+            let Some(done) = self.pool.wait_next() else { return Ok(None) };
             if let Some(stop) = self.finish(ctx, done)? {
                 return Ok(Some(stop));
             }
         }
-        Ok(None)
     }
 }
 

@@ -191,15 +191,19 @@ impl Ledger {
 /// are refused and change nothing, so the defaults stay).
 ///
 /// - A savepoint's undo copy (the sub-journal: every page a step changes, 16 KiB each) stays in
-///   memory up to 1 MiB instead of 64 KiB. At 64 KiB it spilled to a temporary file at every
-///   record a stage stored: 7,700 `pwrite`s of a 856-message `filter`, ~8 % of its time.
+///   memory, however big. At 64 KiB it spilled to a temporary file at every record a stage
+///   stored (7,700 `pwrite`s of a 856-message `filter`, ~8 % of its time); at 1 MiB a step
+///   that wrote a multi-megabyte row (the draft of a message with a 100,000-line subject, in
+///   a batch of `draft` or `run`) failed with "database or disk is full" when it spilled, and
+///   the whole batch was rolled back. The copy is dropped when the step ends, so it never holds
+///   more than one record's pages.
 /// - No up-front block of page-cache memory per cache (SQLite's 20 pages, touched at once):
 ///   pages are allocated as they are used.
 fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         use rusqlite::ffi;
-        const SPILL_BYTES: std::ffi::c_int = 1024 * 1024;
+        const SPILL_BYTES: std::ffi::c_int = -1;
         // SAFETY: sqlite3_config takes these arguments for these options (an int for the spill
         // and for the statistics; a pointer and two ints for the page cache). It is called once,
         // before the ledger's first connection; a connection opened earlier elsewhere (unit
