@@ -35,6 +35,7 @@ use crate::stages::draft::{Backend, Drafted, Drafter, Settings};
 ///   mailroom fetch --mbox examples/sample.mbox | mailroom filter | mailroom classify | mailroom draft
 ///   mailroom export --category shipping | mailroom draft --knowledge ./knowledge | jq .draft.body
 ///   mailroom draft --backend template classified.jsonl > drafted.jsonl
+///   mailroom draft --backend model -j 16 classified.jsonl > drafted.jsonl   # 16 model calls at once
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct DraftArgs {

@@ -312,3 +312,61 @@ fn an_answer_to_our_request_is_drafted_as_what_we_asked_about() {
     let other = CaseContext { category: Some("shipping".into()), ..CaseContext::default() };
     assert_eq!(d.draft_in_case(&r, &other).unwrap().category, "account");
 }
+
+/// A model that answers after `delay` and counts its calls.
+struct SlowModel {
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    delay: std::time::Duration,
+}
+
+impl ChatModel for SlowModel {
+    fn model_name(&self) -> String {
+        "slow-1".into()
+    }
+    fn complete(&self, _messages: &[model::ChatMessage]) -> Result<String> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::thread::sleep(self.delay);
+        Ok(r#"{"answer": "A colleague will check and reply.", "sources": [], "knows": false, "language_line": null}"#.into())
+    }
+}
+
+#[test]
+fn the_pool_gives_records_back_in_order_and_a_dropped_pool_makes_no_more_model_calls() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let slow = SlowModel { calls: calls.clone(), delay: std::time::Duration::from_millis(50) };
+    let drafter = std::sync::Arc::new(drafter(Some(Box::new(slow))));
+    let tracking = |i: usize| record(&format!("m{i}"), "Tracking", "Tracking has not moved.", Some(("shipping", "en")));
+
+    // Drafted, passed through and held places come back in the order they went in.
+    let mut pool = pool::DraftPool::new(drafter.clone(), 3).unwrap();
+    for i in 0..6 {
+        match i % 3 {
+            0 => pool.pass(i, tracking(i)),
+            1 => pool.hold(i),
+            _ => pool.draft(i, tracking(i), CaseContext::default()),
+        }
+    }
+    let mut order = Vec::new();
+    while let Some(done) = pool.wait_next() {
+        match done.meta % 3 {
+            0 => assert!(done.record.is_some() && done.drafted.is_none()),
+            1 => assert!(done.record.is_none() && done.drafted.is_none()),
+            _ => assert_eq!(done.drafted.unwrap().unwrap().draft.backend, "model"),
+        }
+        order.push(done.meta);
+    }
+    assert_eq!(order, [0, 1, 2, 3, 4, 5]);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+    // One thread, ten jobs: dropping the pool after the first answer leaves the rest undrafted.
+    calls.store(0, Ordering::SeqCst);
+    let mut pool = pool::DraftPool::new(drafter, 1).unwrap();
+    for i in 0..10 {
+        pool.draft(i, tracking(i), CaseContext::default());
+    }
+    assert!(pool.wait_next().is_some());
+    drop(pool);
+    let made = calls.load(Ordering::SeqCst);
+    assert!((1..=2).contains(&made), "{made} model calls after the drop (the one in hand at most)");
+}
