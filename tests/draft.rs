@@ -468,3 +468,39 @@ fn strict_stops_at_the_first_bad_line_with_everything_before_it_drafted_and_noth
     assert!(!err.contains("stdin:6"), "nothing after the stop is reported: {err}");
     assert_eq!(env.count("SELECT COUNT(*) FROM drafts"), 2, "the drafts after the stop are not stored");
 }
+
+#[test]
+fn a_record_that_trickles_in_is_drafted_and_written_before_the_next_one_arrives() {
+    // `fetch --idle | filter | classify | draft`: the pipe stays open between messages.
+    use std::io::{BufRead, Write};
+    let env = env_with(&fixture("order-lookup.sh").display().to_string());
+    let input = import(&env, &[label("001"), label("007")]);
+    let mut child = env
+        .cmd(&["draft", "-j", "4"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (sent, out) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            let _ = sent.send(line.unwrap());
+        }
+    });
+    stdin.write_all(&lines(&input[..1])).unwrap();
+    stdin.flush().unwrap();
+    // A hang guard, not a timing goal: without the record, this waits for a line that never comes.
+    let first = out.recv_timeout(std::time::Duration::from_secs(60)).expect("the first record, before the second line");
+    let first: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["id"], input[0]["id"]);
+    assert!(first["draft"]["body"].is_string());
+    stdin.write_all(&lines(&input[1..])).unwrap();
+    drop(stdin);
+    let second: Value = serde_json::from_str(&out.recv_timeout(std::time::Duration::from_secs(60)).unwrap()).unwrap();
+    assert_eq!(second["id"], input[1]["id"]);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts"), 2);
+}

@@ -1,16 +1,16 @@
 //! `mailroom draft`: English reply drafts with a missing-information checklist.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 
 use super::Ctx;
-use super::stream::{Stop, StreamStats, printable_id, warn_if_terminal};
+use super::stream::{Stop, StreamStats, printable_id, read_in_background, warn_if_terminal};
 use crate::error::{ConfigError, Outcome, UsageError};
-use crate::jsonl::{BadLine, LinePos, RecordReader, RecordWriter};
+use crate::jsonl::{BadLine, Item, LinePos, RecordReader, RecordWriter};
 use crate::record::{Record, Verdict};
 use crate::stages::cases;
 use crate::stages::draft::knowledge::Knowledge;
@@ -94,9 +94,10 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
         tally: Tally::default(),
         stats: StreamStats::default(),
     };
-    let reader = RecordReader::new(&args.inputs);
-    warn_if_terminal(ctx, &reader);
-    let stopped = drafting.all(ctx, reader);
+    warn_if_terminal(ctx, &RecordReader::new(&args.inputs));
+    let (lines, input) = mpsc::sync_channel(READ_AHEAD);
+    read_in_background(&args.inputs, move |item| lines.send(item).is_ok());
+    let stopped = drafting.all(ctx, &input);
     // Whatever stopped the loop, the drafts made before it are stored, their records written
     // and counted.
     let published = drafting.publish(ctx);
@@ -166,10 +167,29 @@ struct Drafting {
 
 const BATCH_DRAFTS: usize = 256;
 const BATCH_TIME: Duration = Duration::from_millis(200);
+/// Input lines parsed ahead of the drafting.
+const READ_AHEAD: usize = 1024;
+/// When no line comes within this long, the input trickles (`fetch --idle | ... | draft`):
+/// what is in hand is drafted, stored and written before the next line is waited for.
+const QUIET: Duration = Duration::from_millis(20);
 
 impl Drafting {
-    fn all(&mut self, ctx: &mut Ctx, reader: RecordReader) -> Result<Option<Stop>> {
-        for item in reader {
+    fn all(&mut self, ctx: &mut Ctx, input: &mpsc::Receiver<Item>) -> Result<Option<Stop>> {
+        loop {
+            let item = match input.recv_timeout(QUIET) {
+                Ok(item) => item,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // The input trickles: what is in hand goes out before the next line comes.
+                    if let Some(stop) = self.drain(ctx)? {
+                        return Ok(Some(stop));
+                    }
+                    match input.recv() {
+                        Ok(item) => item,
+                        Err(_) => break,
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
             if self.drain_first {
                 self.drain_first = false;
                 if let Some(stop) = self.drain(ctx)? {
