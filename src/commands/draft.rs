@@ -147,7 +147,7 @@ enum Passed {
 }
 
 /// The draft command's loop: records in, drafts on the pool's threads, records out in input
-/// order, each written only once its draft is stored.
+/// order, each written only once its draft is committed.
 struct Drafting {
     pool: DraftPool<Line>,
     /// The last record handed over is in no case: its stored draft may put it in one, which
@@ -222,8 +222,10 @@ impl Drafting {
                     }
                 }
             }
-            if self.batch.is_some_and(|t| self.batch_drafts >= BATCH_DRAFTS || t.elapsed() >= BATCH_TIME)
-                && let Some(stop) = self.publish(ctx)?
+            // Records passed through untouched open no batch but wait their turn too.
+            let due = self.batch.is_some_and(|t| self.batch_drafts >= BATCH_DRAFTS || t.elapsed() >= BATCH_TIME)
+                || self.unwritten.len() >= BATCH_DRAFTS;
+            if due && let Some(stop) = self.publish(ctx)?
             {
                 return Ok(Some(stop));
             }

@@ -184,7 +184,10 @@ impl Chain {
     }
 
     fn batch_is_due(&self) -> bool {
-        self.batch.open.is_some_and(|t| self.batch.results >= BATCH_RESULTS || t.elapsed() >= BATCH_TIME)
+        // With webhooks, a record is notified right after its own commit, as before batches:
+        // a kill between a commit and its notifications then misses one record's, not 256.
+        let most = if self.notifier.is_some() { 1 } else { BATCH_RESULTS };
+        self.batch.open.is_some_and(|t| self.batch.results >= most || t.elapsed() >= BATCH_TIME)
     }
 
     /// Stores a record's draft in the batch; the record goes out when the batch commits.
@@ -367,7 +370,7 @@ async fn process_all(
 ) -> Result<()> {
     let taken = take_through(ctx, chain, ids, writer, tally).await;
     // Even when stdout was closed or an error stopped the loop, what the drafting threads hold
-    // is stored: those records were filtered and classified already.
+    // is stored (those records were filtered and classified already), unless storing fails.
     let drained = drain(ctx, chain, writer, tally).await;
     taken.and(drained.map(|_| ()))
 }

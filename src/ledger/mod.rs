@@ -58,6 +58,8 @@ fn usual_cache_and_wal() -> String {
 pub struct Ledger {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// Between `begin_batch` and its commit or rollback.
+    in_batch: bool,
 }
 
 /// Now as RFC 3339 UTC with seconds, the format every time column uses.
@@ -101,7 +103,7 @@ impl Ledger {
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         conn.set_prepared_statement_cache_capacity(64);
         migrations::migrate(&mut conn).with_context(|| format!("migrating ledger {}", path.display()))?;
-        Ok(Ledger { conn, path: path.to_path_buf() })
+        Ok(Ledger { conn, path: path.to_path_buf(), in_batch: false })
     }
 
     /// An in-memory ledger for unit tests.
@@ -110,7 +112,7 @@ impl Ledger {
         let mut conn = Connection::open_in_memory()?;
         conn.execute_batch("PRAGMA foreign_keys = ON;")?;
         migrations::migrate(&mut conn)?;
-        Ok(Ledger { conn, path: PathBuf::from(":memory:") })
+        Ok(Ledger { conn, path: PathBuf::from(":memory:"), in_batch: false })
     }
 
     pub fn path(&self) -> &Path {
@@ -123,9 +125,15 @@ impl Ledger {
     }
 
     /// Runs `f` inside a `BEGIN IMMEDIATE` transaction; commits on Ok, rolls back on Err.
-    /// Inside a batch (`begin_batch`) it is a savepoint instead: an Err undoes only this write,
-    /// an Ok keeps it for the batch's commit.
+    /// Inside an open transaction (a batch, `begin_batch`) it is a savepoint instead: an Err
+    /// undoes only this write, an Ok keeps it for the transaction's commit.
     pub fn write<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        // SQLite ends a transaction on its own after some errors (a full disk): a write meant
+        // for the batch must not then commit alone, as if the batch's other writes were kept.
+        anyhow::ensure!(
+            !(self.in_batch && self.conn.is_autocommit()),
+            "the ledger gave up the batch transaction (a full disk?): nothing of it was stored"
+        );
         if !self.conn.is_autocommit() {
             self.conn.prepare_cached("SAVEPOINT write")?.execute([])?;
             return match f(&self.conn) {
@@ -134,7 +142,8 @@ impl Ledger {
                     Ok(value)
                 }
                 Err(e) => {
-                    // Fails only when SQLite already rolled everything back; the batch notices.
+                    // Fails only when SQLite already rolled everything back: the next write
+                    // and the commit then fail.
                     let _ = self.conn.execute_batch("ROLLBACK TO write; RELEASE write");
                     Err(e)
                 }
@@ -151,17 +160,20 @@ impl Ledger {
     /// durable (or may be reported as done) before `commit_batch` returns.
     pub fn begin_batch(&mut self) -> Result<()> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.in_batch = true;
         Ok(())
     }
 
     /// Commits the batch opened by `begin_batch`.
     pub fn commit_batch(&mut self) -> Result<()> {
+        self.in_batch = false;
         self.conn.execute_batch("COMMIT")?;
         Ok(())
     }
 
     /// Abandons the batch opened by `begin_batch` (a no-op when SQLite already rolled it back).
     pub fn rollback_batch(&mut self) {
+        self.in_batch = false;
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
@@ -195,8 +207,9 @@ impl Ledger {
 ///   stored (7,700 `pwrite`s of a 856-message `filter`, ~8 % of its time); at 1 MiB a step
 ///   that wrote a multi-megabyte row (the draft of a message with a 100,000-line subject, in
 ///   a batch of `draft` or `run`) failed with "database or disk is full" when it spilled, and
-///   the whole batch was rolled back. The copy is dropped when the step ends, so it never holds
-///   more than one record's pages.
+///   the whole batch was rolled back. SQLite empties it when the outermost savepoint ends (a
+///   `write`, a step), so it holds one record's pages. The setting covers statement journals
+///   too (one statement's changes).
 /// - No up-front block of page-cache memory per cache (SQLite's 20 pages, touched at once):
 ///   pages are allocated as they are used.
 fn configure_sqlite() {
@@ -317,6 +330,25 @@ mod tests {
         insert(&mut ledger, 6).unwrap();
         assert!(ledger.conn().is_autocommit());
         assert_eq!(seen(&other), [1, 3, 5, 6]);
+    }
+
+    #[test]
+    fn a_write_after_sqlite_gave_the_batch_up_fails_instead_of_committing_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        ledger.conn().execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        ledger.begin_batch().unwrap();
+        ledger.write(|c| Ok(c.execute("INSERT INTO t VALUES (1)", [])?)).unwrap();
+        // What SQLite does on its own after a full disk: the whole transaction is rolled back.
+        ledger.conn().execute_batch("ROLLBACK").unwrap();
+        let after = ledger.write(|c| Ok(c.execute("INSERT INTO t VALUES (2)", [])?));
+        assert!(after.unwrap_err().to_string().contains("gave up the batch"));
+        assert!(ledger.commit_batch().is_err());
+        ledger.rollback_batch();
+        let n: i64 = ledger.conn().query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0, "neither write is stored");
+        // The next batch works again.
+        ledger.write(|c| Ok(c.execute("INSERT INTO t VALUES (3)", [])?)).unwrap();
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //!   failed, handled, or an edited pending draft): nothing new is stored and the stored draft
 //!   is kept; the record carries the stored draft. Rejected drafts never block a new one.
 //!
-//! Everything for one record happens in one transaction.
+//! Everything for one record happens in one transaction (a savepoint, inside a batch).
 
 use anyhow::Result;
 use serde_json::json;
