@@ -225,8 +225,7 @@ impl Drafting {
             // Records passed through untouched open no batch but wait their turn too.
             let due = self.batch.is_some_and(|t| self.batch_drafts >= BATCH_DRAFTS || t.elapsed() >= BATCH_TIME)
                 || self.unwritten.len() >= BATCH_DRAFTS;
-            if due && let Some(stop) = self.publish(ctx)?
-            {
+            if due && let Some(stop) = self.publish(ctx)? {
                 return Ok(Some(stop));
             }
         }
