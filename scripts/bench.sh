@@ -51,7 +51,7 @@ section() { # name, title, command...
   printf '#### %s\n\n' "$title" >> "$report"
   echo "== $title (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   if BENCH_DIR=$work/$name "$@" > "$work/$name.out" 2> "$work/$name.err"; then
-    sed -n '/^|/p; /^[a-z(].*:/p' "$work/$name.out" | sed 's/^\([a-z(].*\)$/\1\n/' >> "$report"
+    sed -n '/^|/p; /^[a-z(].*:/p' "$work/$name.out" | sed 's/^\([a-z(].*\)$/\n\1\n/' >> "$report"
   else
     { echo "(failed: $(tail -n 3 "$work/$name.err" | tr '\n' ' '))"; } >> "$report"
   fi
