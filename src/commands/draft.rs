@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 
 use super::Ctx;
-use super::stream::{Stop, StreamStats, printable_id, read_in_background, warn_if_terminal};
+use super::stream::{BATCH, PendingBatch, Stop, StreamStats, printable_id, read_in_background, warn_if_terminal};
 use crate::error::{ConfigError, Outcome, UsageError};
 use crate::jsonl::{BadLine, Item, LinePos, RecordReader, RecordWriter};
 use crate::record::{Record, Verdict};
@@ -87,9 +87,7 @@ pub async fn run(args: DraftArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let mut drafting = Drafting {
         pool: DraftPool::new(Arc::new(drafter), width)?,
         drain_first: false,
-        batch: None,
-        batch_drafts: 0,
-        unwritten: Vec::new(),
+        batch: PendingBatch::default(),
         writer: RecordWriter::stdout(false),
         tally: Tally::default(),
         stats: StreamStats::default(),
@@ -153,20 +151,15 @@ struct Drafting {
     /// The last record handed over is in no case: its stored draft may put it in one, which
     /// the next record's context may read (see `pool`), so the pool is emptied first.
     drain_first: bool,
-    /// Drafts of up to `BATCH_DRAFTS` records share one transaction (open since then), and
-    /// their records wait here to be written once it commits. It is committed before the
-    /// drafting threads are waited on, so another command waits for the ledger at most a
-    /// batch, never for a model call.
-    batch: Option<Instant>,
-    batch_drafts: usize,
-    unwritten: Vec<Record>,
+    /// Drafts of up to `BATCH` records share one transaction, committed before the drafting
+    /// threads are waited on, so another command waits for the ledger at most a batch, never
+    /// for a model call.
+    batch: PendingBatch,
     writer: RecordWriter,
     tally: Tally,
     stats: StreamStats,
 }
 
-const BATCH_DRAFTS: usize = 256;
-const BATCH_TIME: Duration = Duration::from_millis(200);
 /// Input lines parsed ahead of the drafting.
 const READ_AHEAD: usize = 1024;
 /// When no line comes within this long, the input trickles (`fetch --idle | ... | draft`):
@@ -222,10 +215,7 @@ impl Drafting {
                     }
                 }
             }
-            // Records passed through untouched open no batch but wait their turn too.
-            let due = self.batch.is_some_and(|t| self.batch_drafts >= BATCH_DRAFTS || t.elapsed() >= BATCH_TIME)
-                || self.unwritten.len() >= BATCH_DRAFTS;
-            if due && let Some(stop) = self.publish(ctx)? {
+            if self.batch.is_due(BATCH) && let Some(stop) = self.publish(ctx)? {
                 return Ok(Some(stop));
             }
         }
@@ -285,32 +275,20 @@ impl Drafting {
             None => {}
         }
         if let Some(drafted) = done.drafted {
-            if self.batch.is_none() {
-                ctx.ledger()?.begin_batch()?;
-                self.batch = Some(Instant::now());
-            }
-            self.batch_drafts += 1;
+            self.batch.store_in(ctx.ledger()?)?;
             if let Err(e) = drafted.and_then(|d| self.store(ctx, &mut record, d)) {
                 self.stats.failed += 1;
                 ctx.error(format!("{pos}: message {id}: {e:#}"));
                 return Ok(ctx.global.strict.then_some(Stop::Strict(pos)));
             }
         }
-        self.unwritten.push(record);
+        self.batch.push(record);
         Ok(None)
     }
 
     /// Commits the batch and writes its records.
     fn publish(&mut self, ctx: &mut Ctx) -> Result<Option<Stop>> {
-        let records = std::mem::take(&mut self.unwritten);
-        if self.batch.take().is_some() {
-            self.batch_drafts = 0;
-            // Fails when SQLite gave the transaction up (a full disk): nothing of it is stored.
-            if let Err(e) = ctx.ledger()?.commit_batch() {
-                ctx.ledger()?.rollback_batch();
-                return Err(e.context(format!("storing the drafts of {} record(s), none of them written", records.len())));
-            }
-        }
+        let records = self.batch.commit(ctx.ledger()?)?;
         for record in &records {
             match self.writer.write(record) {
                 Ok(()) => self.stats.written += 1,

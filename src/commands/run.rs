@@ -8,13 +8,13 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use clap::Args;
 use tokio::sync::{mpsc, watch};
 
 use super::Ctx;
+use super::stream::{BATCH, PendingBatch};
 use crate::config::Config;
 use crate::error::{ConfigError, Outcome};
 use crate::jsonl::RecordWriter;
@@ -91,25 +91,13 @@ struct Chain {
     /// The last record handed over is in no case: its stored draft may put it in one, which
     /// the next record's context may read (see `pool`), so the pool is emptied first.
     drain_first: bool,
-    batch: Batch,
+    /// Results of up to `BATCH` records share one transaction: a commit per filter verdict,
+    /// triage and draft wrote 5.5 GB of WAL for a 20,000-message `run` (a 267 MB ledger). The
+    /// records are notified and written once it commits, and it is committed before the
+    /// drafting threads are waited on, so the ledger is never locked during a model call.
+    batch: PendingBatch,
     notifier: Option<Notifier>,
 }
-
-/// Results of up to `BATCH_RESULTS` records share one transaction: a commit per filter
-/// verdict, triage and draft wrote 5.5 GB of WAL for a 20,000-message `run` (a 267 MB
-/// ledger). The records are notified and written once it commits, and it is committed before
-/// the drafting threads are waited on, so another command waits for the ledger at most a
-/// batch (`BATCH_TIME`), never for a model call.
-#[derive(Default)]
-struct Batch {
-    open: Option<Instant>,
-    results: usize,
-    /// Stored in the open transaction, to be notified and written after it commits.
-    done: Vec<Record>,
-}
-
-const BATCH_RESULTS: usize = 256;
-const BATCH_TIME: Duration = Duration::from_millis(200);
 
 /// What filter and classify made of a record.
 #[expect(clippy::large_enum_variant, reason = "one at a time, moved on at once")]
@@ -142,7 +130,7 @@ impl Chain {
             }
             Some(Notifier::new(&config, ctx.ledger()?, routes)?)
         };
-        Ok(Chain { config, spam, spam_name, engine, scratch: Scratch::default(), drafts, drain_first: false, batch: Batch::default(), notifier })
+        Ok(Chain { config, spam, spam_name, engine, scratch: Scratch::default(), drafts, drain_first: false, batch: PendingBatch::default(), notifier })
     }
 
     /// Filter and classify: what the drafting threads then need.
@@ -174,20 +162,10 @@ impl Chain {
         })
     }
 
-    /// Opens the batch transaction unless it is open.
-    fn begin(&mut self, ctx: &mut Ctx) -> Result<()> {
-        if self.batch.open.is_none() {
-            ctx.ledger()?.begin_batch()?;
-            self.batch.open = Some(Instant::now());
-        }
-        Ok(())
-    }
-
     fn batch_is_due(&self) -> bool {
         // With webhooks, a record is notified right after its own commit, as before batches:
         // a kill between a commit and its notifications then misses one record's, not 256.
-        let most = if self.notifier.is_some() { 1 } else { BATCH_RESULTS };
-        self.batch.open.is_some_and(|t| self.batch.results >= most || t.elapsed() >= BATCH_TIME)
+        self.batch.is_due(if self.notifier.is_some() { 1 } else { BATCH })
     }
 
     /// Stores a record's draft in the batch; the record goes out when the batch commits.
@@ -200,8 +178,7 @@ impl Chain {
             return Ok(());
         };
         if let Some(drafted) = drafted {
-            self.begin(ctx)?;
-            self.batch.results += 1;
+            self.batch.store_in(ctx.ledger()?)?;
             let run_id = ctx.run_id();
             let stored = drafted.and_then(|drafted| {
                 let stored = store_draft(ctx.ledger()?, &record, &drafted, run_id)?;
@@ -222,23 +199,15 @@ impl Chain {
                 }
             }
         }
-        self.batch.done.push(record);
+        self.batch.push(record);
         Ok(())
     }
 
     /// Commits the batch, then notifies the team of its records and writes them, in order.
     /// Returns false when stdout was closed.
     async fn publish(&mut self, ctx: &mut Ctx, writer: &mut RecordWriter, tally: &mut Tally) -> Result<bool> {
-        let done = std::mem::take(&mut self.batch.done);
-        if self.batch.open.take().is_some() {
-            self.batch.results = 0;
-            // Fails when SQLite gave the transaction up (a full disk): nothing of it is stored.
-            if let Err(e) = ctx.ledger()?.commit_batch() {
-                ctx.ledger()?.rollback_batch();
-                tally.failed += done.len() as u64;
-                return Err(e.context(format!("storing the results of {} record(s), none of them written", done.len())));
-            }
-        }
+        let waiting = self.batch.waiting() as u64;
+        let done = self.batch.commit(ctx.ledger()?).inspect_err(|_| tally.failed += waiting)?;
         let mut open = true;
         for record in &done {
             self.notify(ctx, record, tally).await?;
@@ -438,8 +407,7 @@ async fn process_one(
         chain.drain_first = false;
         open &= drain(ctx, chain, writer, tally).await?;
     }
-    chain.begin(ctx)?;
-    chain.batch.results += 1;
+    chain.batch.store_in(ctx.ledger()?)?;
     let id = record.id.clone();
     match chain.prepare(ctx, record, tally) {
         Ok(Prepared::Dropped) => {}

@@ -8,11 +8,13 @@
 //! records already waiting share one ledger transaction, and are written out once it commits.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 
 use super::Ctx;
 use crate::jsonl::{BadLine, Item as ReaderItem, LinePos, RecordReader, RecordWriter};
+use crate::ledger::Ledger;
 use crate::record::Record;
 use crate::stages::progress::{Reporter, Unit};
 
@@ -128,7 +130,66 @@ pub(super) fn read_in_background(inputs: &[PathBuf], mut send: impl FnMut(Reader
 }
 
 /// At most this many waiting records share a transaction.
-const BATCH: usize = 256;
+pub(super) const BATCH: usize = 256;
+/// How long a `PendingBatch` stays open while records keep coming.
+const BATCH_TIME: Duration = Duration::from_millis(200);
+
+/// Results stored in one open ledger transaction (`Ledger::begin_batch`), and the records
+/// that go out once it commits: a record is never written before its results are committed,
+/// and many records cost one commit. For stages that interleave storing with waiting (the
+/// drafting threads of `draft` and `run`): the caller commits before any wait, so the ledger
+/// is never locked for long.
+#[derive(Default)]
+pub(super) struct PendingBatch {
+    /// When the transaction was opened; None while none is open.
+    open: Option<Instant>,
+    /// Results stored in it.
+    results: usize,
+    /// Records to write once it commits, in order.
+    records: Vec<Record>,
+}
+
+impl PendingBatch {
+    /// Opens the transaction unless it is open, for one more result.
+    pub fn store_in(&mut self, ledger: &mut Ledger) -> Result<()> {
+        if self.open.is_none() {
+            ledger.begin_batch()?;
+            self.open = Some(Instant::now());
+        }
+        self.results += 1;
+        Ok(())
+    }
+
+    /// Queues `record` to go out after the commit.
+    pub fn push(&mut self, record: Record) {
+        self.records.push(record);
+    }
+
+    /// Records waiting for the commit.
+    pub fn waiting(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Time to commit: `most` results stored, the transaction open `BATCH_TIME`, or `most`
+    /// records waiting (records passed through untouched open no transaction).
+    pub fn is_due(&self, most: usize) -> bool {
+        self.open.is_some_and(|t| self.results >= most || t.elapsed() >= BATCH_TIME) || self.records.len() >= most
+    }
+
+    /// Commits the open transaction, if any, and hands back the records to write.
+    pub fn commit(&mut self, ledger: &mut Ledger) -> Result<Vec<Record>> {
+        let records = std::mem::take(&mut self.records);
+        if self.open.take().is_some() {
+            self.results = 0;
+            // Fails when SQLite gave the transaction up (a full disk): nothing of it is stored.
+            if let Err(e) = ledger.commit_batch() {
+                ledger.rollback_batch();
+                return Err(e.context(format!("storing the results of {} record(s), none of them written", records.len())));
+            }
+        }
+        Ok(records)
+    }
+}
 
 /// How a batch ended, when not by running out of records.
 pub(super) enum Stop {
