@@ -67,6 +67,9 @@ pub fn servers() -> &'static Servers {
         remove_stale_folders(&std::env::temp_dir());
         // Short path under /tmp: unix socket paths are limited in length.
         let base = std::env::temp_dir().join(format!("mr-{}", std::process::id()));
+        // A folder with this pid is an earlier binary's that had the pid before us (its
+        // servers stopped with it): its mailboxes would hold that binary's mail.
+        let _ = std::fs::remove_dir_all(&base);
         std::fs::create_dir_all(&base).expect("server dir");
         let dir = base.join("srv");
         start("dovecot-up.sh", &dir);
