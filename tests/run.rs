@@ -91,3 +91,49 @@ fn drafting_several_messages_at_once_changes_nothing_but_the_time() {
     assert_eq!(one.1, eight.1, "the same drafts in the ledger");
     assert_eq!(one.2, eight.2, "the same lookups");
 }
+
+#[test]
+fn what_a_run_stopped_by_a_closed_pipe_left_the_next_run_takes_through_once() {
+    use std::io::BufRead;
+    let env = Env::new();
+    let config = common::examples().join("config.toml");
+    let mbox = common::examples().join("sample.mbox");
+    let args = ["--config", config.to_str().unwrap(), "run", "--mbox", mbox.to_str().unwrap(), "-j", "1"];
+    // `run | head -1`: the reader goes away after the first record.
+    let mut first = env.cmd(&args).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(first.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.contains("\"draft\""), "a first record: {line}");
+    first.wait().unwrap();
+    let passed = env.count(
+        "SELECT COUNT(*) FROM stage_results WHERE stage = 'filter' AND summary = 'pass'",
+    );
+    let drafted = env.count("SELECT COUNT(*) FROM drafts");
+    let messages = env.count("SELECT COUNT(*) FROM messages");
+    assert!(drafted < messages / 2, "the closed pipe stopped the run early ({drafted} drafts of {messages} messages)");
+
+    // The next run has nothing new to fetch, and takes the rest through first.
+    let second = env.cmd(&args).output().unwrap();
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(stderr(&second).contains("earlier run"), "it says why: {}", stderr(&second));
+    let rest = jsonl(&second.stdout);
+    assert!(!rest.is_empty());
+    for r in &rest {
+        assert!(r["draft"]["body"].is_string(), "no draft on {}", r["id"]);
+    }
+    let filtered = env.count("SELECT COUNT(DISTINCT message) FROM stage_results WHERE stage = 'filter'");
+    assert_eq!(filtered, messages, "every message was filtered");
+    let passed_now = env.count(
+        "SELECT COUNT(DISTINCT message) FROM stage_results WHERE stage = 'filter' AND summary = 'pass'",
+    );
+    assert!(passed_now >= passed);
+    assert_eq!(env.count("SELECT COUNT(DISTINCT message) FROM drafts"), passed_now, "every passing message has a draft");
+    assert_eq!(env.count("SELECT COUNT(*) FROM drafts"), passed_now, "none drafted twice");
+
+    // Checked once: the run after that has nothing to do.
+    let third = env.cmd(&args).output().unwrap();
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    assert!(jsonl(&third.stdout).is_empty());
+    assert!(!stderr(&third).contains("earlier run"), "{}", stderr(&third));
+    assert_eq!(env.count("SELECT COUNT(*) FROM runs WHERE command = 'run' AND checked_by IS NULL"), 1, "only the last is unchecked");
+}

@@ -38,6 +38,9 @@ Examples:
 
 /// Fetch new mail, filter it, classify it, draft replies and notify the team, in one
 /// process. Prints the records that passed the filter, with their triage and draft.
+///
+/// Messages an earlier run stored but did not take through the chain (it was killed, an error
+/// or a closed pipe stopped it, a draft failed) go first, once.
 #[derive(Debug, Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct RunArgs {
@@ -69,7 +72,7 @@ pub struct RunArgs {
 #[derive(Debug, Default)]
 struct Tally {
     fetched: u64,
-    /// Left behind by a killed run and taken through the chain by this one.
+    /// Left behind by an earlier run and taken through the chain by this one.
     resumed: u64,
     passed: u64,
     dropped: u64,
@@ -260,11 +263,20 @@ pub async fn run(args: RunArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let mut chain = Chain::build(&args, ctx)?;
     let mut writer = RecordWriter::stdout(args.idle);
     let mut tally = Tally::default();
-    let left = left_by_killed_runs(ctx)?;
+    let (checked, left) = left_by_earlier_runs(ctx)?;
     if !left.is_empty() {
-        ctx.info(format!("{} messages stored by an interrupted run go through the chain first", left.len()));
+        ctx.info(format!(
+            "{} messages an earlier run stored but did not take through (killed, stopped or failed) go through the chain first",
+            left.len()
+        ));
         tally.resumed = left.len() as u64;
-        process_all(ctx, &mut chain, left, &mut writer, &mut tally).await?;
+    }
+    // Checked once, when all were taken through: a message whose draft fails again stays for
+    // `export --id` and `draft` rather than being retried by every run.
+    if process_all(ctx, &mut chain, left, &mut writer, &mut tally).await?
+        && let Some(run_id) = ctx.run_id()
+    {
+        ctx.ledger()?.mark_checked(&checked, run_id)?;
     }
     if files {
         let mut fresh = Vec::new();
@@ -306,16 +318,19 @@ pub async fn run(args: RunArgs, ctx: &mut Ctx) -> Result<Outcome> {
     Ok(ctx.outcome())
 }
 
-/// Messages a killed `run` stored but did not take through the chain. Nothing else would:
-/// fetch never brings a stored message again. Only runs whose process is gone count, so a
-/// run still working on its messages is left alone.
-fn left_by_killed_runs(ctx: &mut Ctx) -> Result<Vec<String>> {
+/// Messages an earlier `run` stored but did not take through the chain (it was killed, an
+/// error or a closed pipe stopped it, a draft failed), and the runs they came from. Nothing
+/// else would take them through: fetch never brings a stored message again. A run still
+/// working on its messages is left alone.
+fn left_by_earlier_runs(ctx: &mut Ctx) -> Result<(Vec<i64>, Vec<String>)> {
+    let current = ctx.run_id();
     let ledger = ctx.ledger()?;
+    let runs = ledger.runs_to_check("run", current)?;
     let mut ids = Vec::new();
-    for run in ledger.dead_runs("run")? {
-        ids.extend(ledger.unfinished_of_run(run)?);
+    for run in &runs {
+        ids.extend(ledger.unfinished_of_run(*run)?);
     }
-    Ok(ids)
+    Ok((runs, ids))
 }
 
 fn imap_targets(config: &Config, args: &RunArgs) -> Result<Vec<crate::stages::fetch::Target>> {
@@ -330,18 +345,19 @@ fn imap_targets(config: &Config, args: &RunArgs) -> Result<Vec<crate::stages::fe
     Ok(targets)
 }
 
+/// Takes `ids` through the chain; returns false when a closed stdout stopped it before the end.
 async fn process_all(
     ctx: &mut Ctx,
     chain: &mut Chain,
     ids: Vec<String>,
     writer: &mut RecordWriter,
     tally: &mut Tally,
-) -> Result<()> {
+) -> Result<bool> {
     let taken = take_through(ctx, chain, ids, writer, tally).await;
     // Even when stdout was closed or an error stopped the loop, what the drafting threads hold
     // is stored (those records were filtered and classified already), unless storing fails.
     let drained = drain(ctx, chain, writer, tally).await;
-    taken.and(drained.map(|_| ()))
+    taken.and_then(|all| drained.map(|_| all))
 }
 
 async fn take_through(
@@ -350,7 +366,7 @@ async fn take_through(
     ids: Vec<String>,
     writer: &mut RecordWriter,
     tally: &mut Tally,
-) -> Result<()> {
+) -> Result<bool> {
     // Records are read back from the ledger one at a time: holding every record of a big
     // import in memory would make memory grow with the mailbox (100k messages took 660 MB).
     for id in ids {
@@ -364,10 +380,10 @@ async fn take_through(
             }
         };
         if !process_one(ctx, chain, record, writer, tally).await? {
-            break;
+            return Ok(false);
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// `take_through` for records a watcher just stored. Returns false when stdout was closed.

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(&str, Migration)] = &[
         Migration::Sql(include_str!("migrations/0110_drop_unused_message_indexes.sql")),
     ),
     ("0120_check_lists_as_comparisons", Migration::Code(check_lists::as_comparisons)),
+    ("0130_run_leftovers", Migration::Sql(include_str!("migrations/0130_run_leftovers.sql"))),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<Vec<&'static str>> {

@@ -15,22 +15,37 @@ impl Ledger {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Runs of `command` still marked `running` whose process is gone: killed (`kill -9`, the
-    /// OOM killer, a power cut) before they could record their end. A live process with the
-    /// same pid keeps a run counted as alive, which only delays what depends on this.
-    pub fn dead_runs(&self, command: &str) -> Result<Vec<i64>> {
+    /// Runs of `command` other than `current` whose leftovers no run has checked yet: every
+    /// finished one, and those still marked `running` whose process is gone (killed by
+    /// `kill -9`, the OOM killer or a power cut before they could record their end). A live
+    /// process with the same pid keeps a run counted as alive, which only delays its check.
+    pub fn runs_to_check(&self, command: &str, current: Option<i64>) -> Result<Vec<i64>> {
         let boot = boot_time();
-        let mut stmt = self.conn.prepare("SELECT id, pid, started_at FROM runs WHERE command = ?1 AND status = 'running' ORDER BY id")?;
-        let rows = stmt.query_map([command], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, String>(2)?)))?;
-        let mut dead = Vec::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT id, status, pid, started_at FROM runs \
+             WHERE command = ?1 AND checked_by IS NULL AND id IS NOT ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![command, current], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?, r.get::<_, String>(3)?))
+        })?;
+        let mut due = Vec::new();
         for row in rows {
-            let (id, pid, started_at) = row?;
+            let (id, status, pid, started_at) = row?;
             let before_boot = boot.as_deref().is_some_and(|b| started_at.as_str() < b);
-            if before_boot || !pid.is_some_and(process_alive) {
-                dead.push(id);
+            if status != "running" || before_boot || !pid.is_some_and(process_alive) {
+                due.push(id);
             }
         }
-        Ok(dead)
+        Ok(due)
+    }
+
+    /// Records that run `by` took the leftovers of `runs` through (or found none).
+    pub fn mark_checked(&self, runs: &[i64], by: i64) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached("UPDATE runs SET checked_by = ?2 WHERE id = ?1")?;
+        for run in runs {
+            stmt.execute(params![run, by])?;
+        }
+        Ok(())
     }
 
     /// `status`: ok | partial | error.
@@ -66,19 +81,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_run_whose_process_is_gone_is_dead() {
+    fn finished_and_killed_runs_are_checked_once_and_live_ones_not_at_all() {
         let ledger = Ledger::open_in_memory().unwrap();
         let alive = ledger.start_run("run", &Value::Null).unwrap();
         let killed = ledger.start_run("run", &Value::Null).unwrap();
         ledger.conn().execute("UPDATE runs SET pid = 2147483646 WHERE id = ?1", [killed]).unwrap();
         let before_boot = ledger.start_run("run", &Value::Null).unwrap();
         ledger.conn().execute("UPDATE runs SET started_at = '2000-01-01T00:00:00Z' WHERE id = ?1", [before_boot]).unwrap();
+        let failed = ledger.start_run("run", &Value::Null).unwrap();
+        ledger.finish_run(failed, "error", &Value::Null, Some("disk full")).unwrap();
         let ended = ledger.start_run("run", &Value::Null).unwrap();
-        ledger.conn().execute("UPDATE runs SET pid = 2147483646 WHERE id = ?1", [ended]).unwrap();
         ledger.finish_run(ended, "ok", &Value::Null, None).unwrap();
         let other = ledger.start_run("fetch", &Value::Null).unwrap();
         ledger.conn().execute("UPDATE runs SET pid = 2147483646 WHERE id = ?1", [other]).unwrap();
-        assert_eq!(ledger.dead_runs("run").unwrap(), vec![killed, before_boot]);
-        assert!(!ledger.dead_runs("run").unwrap().contains(&alive));
+        let current = ledger.start_run("run", &Value::Null).unwrap();
+        ledger.finish_run(current, "ok", &Value::Null, None).unwrap();
+        let due = ledger.runs_to_check("run", Some(current)).unwrap();
+        assert_eq!(due, vec![killed, before_boot, failed, ended]);
+        assert!(!due.contains(&alive));
+        ledger.mark_checked(&due, current).unwrap();
+        assert!(ledger.runs_to_check("run", Some(current)).unwrap().is_empty(), "each is checked once");
+        assert_eq!(ledger.runs_to_check("run", None).unwrap(), vec![current]);
     }
 }
