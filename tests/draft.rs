@@ -504,3 +504,47 @@ fn a_record_that_trickles_in_is_drafted_and_written_before_the_next_one_arrives(
     assert!(child.wait().unwrap().success());
     assert_eq!(env.count("SELECT COUNT(*) FROM drafts"), 2);
 }
+
+#[test]
+fn a_line_that_comes_while_drafts_are_in_flight_is_drafted_alongside_them() {
+    // A bursty pipe: the second record comes after a pause, while the first's order lookup
+    // is still running. It is taken at once, not after the first draft is done.
+    use std::io::Write;
+    let env = Env::new();
+    let hook = env.path().join("hook.sh");
+    std::fs::write(&hook, OVERLAP_HOOK).unwrap();
+    env.write_config(&format!(
+        "[team]\nname = \"Northwind Goods Support\"\ndomains = [\"shop.example\"]\n\n\
+         [draft]\nknowledge_dir = {knowledge:?}\norder_lookup_command = {lookup:?}\n",
+        knowledge = common::examples().join("knowledge").display().to_string(),
+        lookup = format!("bash '{}'", hook.display()),
+    ));
+    let input = two_order_questions(&env, false);
+    let mut child = env
+        .cmd(&["draft", "-j", "4"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&lines(&input[..1])).unwrap();
+    stdin.flush().unwrap();
+    // The first lookup has started (a hang guard bounds the wait), and the input has been
+    // quiet for a while when the second line comes.
+    for _ in 0..600 {
+        if !hook_log(&env).is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    stdin.write_all(&lines(&input[1..])).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let ids: Vec<Value> = jsonl(&out.stdout).iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(ids, [input[0]["id"].clone(), input[1]["id"].clone()], "both, in input order");
+    let log = hook_log(&env);
+    assert!(log[0].starts_with("start") && log[1].starts_with("start"), "the lookups overlap: {log:?}");
+}

@@ -163,7 +163,8 @@ struct Drafting {
 /// Input lines parsed ahead of the drafting.
 const READ_AHEAD: usize = 1024;
 /// When no line comes within this long, the input trickles (`fetch --idle | ... | draft`):
-/// what is in hand is drafted, stored and written before the next line is waited for.
+/// what is drafted is stored and written, and then again every QUIET while drafts are in
+/// flight, until the next line comes.
 const QUIET: Duration = Duration::from_millis(20);
 
 impl Drafting {
@@ -172,9 +173,13 @@ impl Drafting {
             let item = match input.recv_timeout(QUIET) {
                 Ok(item) => item,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    // The input trickles: what is in hand goes out before the next line comes.
-                    if let Some(stop) = self.drain(ctx)? {
+                    // The input trickles: what is done goes out now, and the drafts in flight
+                    // as they finish, while a line that comes meanwhile is taken at once.
+                    if let Some(stop) = self.write_ready(ctx)? {
                         return Ok(Some(stop));
+                    }
+                    if !self.pool.is_empty() {
+                        continue;
                     }
                     match input.recv() {
                         Ok(item) => item,
@@ -328,6 +333,17 @@ impl Drafting {
             }
         }
         Ok(())
+    }
+
+    /// Finishes the records whose drafts are done, in order, and writes them (with the
+    /// pool empty, every record it had is written).
+    fn write_ready(&mut self, ctx: &mut Ctx) -> Result<Option<Stop>> {
+        while let Some(done) = self.pool.ready_next() {
+            if let Some(stop) = self.finish(ctx, done)? {
+                return Ok(Some(stop));
+            }
+        }
+        self.publish(ctx)
     }
 
     /// Finishes every record in the pool, in order, and writes them.

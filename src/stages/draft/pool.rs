@@ -115,6 +115,11 @@ impl<M> DraftPool<M> {
         self.waiting.push_back(Slot { meta, state });
     }
 
+    /// True when no record is waiting (in flight or done).
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
     /// True when the caller should take a record back before adding one.
     pub fn is_full(&self) -> bool {
         self.waiting.len() >= self.capacity
