@@ -25,6 +25,7 @@ use crate::stages::draft::pool::{DraftPool, Finished};
 use crate::stages::draft::store::{Stored, store as store_draft};
 use crate::stages::fetch::{FetchOptions, Notice, sync_once, spawn_watchers, targets};
 use crate::stages::filter::{FilterContext, SpamModel, filter_record, load_model};
+use crate::stages::lock::LedgerLock;
 use crate::stages::ingest::Fresh;
 use crate::stages::notify::{Notifier, check_config, resolve_route};
 use crate::stages::progress::Silent;
@@ -80,6 +81,8 @@ struct Tally {
     drafted: u64,
     notified: u64,
     failed: u64,
+    /// Of `failed`: the drafter itself gave no draft (not counted apart in the run row).
+    draft_failed: u64,
 }
 
 /// The stages after fetch, built once per run.
@@ -183,6 +186,7 @@ impl Chain {
         if let Some(drafted) = drafted {
             self.batch.store_in(ctx.ledger()?)?;
             let run_id = ctx.run_id();
+            let drafter_failed = drafted.is_err();
             let stored = drafted.and_then(|drafted| {
                 let stored = store_draft(ctx.ledger()?, &record, &drafted, run_id)?;
                 Ok((drafted, stored))
@@ -196,6 +200,7 @@ impl Chain {
                 Ok((_, Stored::Kept(existing, _))) => record.draft = Some(*existing),
                 Err(e) => {
                     tally.failed += 1;
+                    tally.draft_failed += u64::from(drafter_failed);
                     // The message is safe in the ledger; a later `export --id` can take it through again.
                     ctx.error(format!("message {id}: {e:#}"));
                     return Ok(());
@@ -263,20 +268,28 @@ pub async fn run(args: RunArgs, ctx: &mut Ctx) -> Result<Outcome> {
     let mut chain = Chain::build(&args, ctx)?;
     let mut writer = RecordWriter::stdout(args.idle);
     let mut tally = Tally::default();
-    let (checked, left) = left_by_earlier_runs(ctx)?;
-    if !left.is_empty() {
-        ctx.info(format!(
-            "{} messages an earlier run stored but did not take through (killed, stopped or failed) go through the chain first",
-            left.len()
-        ));
-        tally.resumed = left.len() as u64;
-    }
-    // Checked once, when all were taken through: a message whose draft fails again stays for
-    // `export --id` and `draft` rather than being retried by every run.
-    if process_all(ctx, &mut chain, left, &mut writer, &mut tally).await?
-        && let Some(run_id) = ctx.run_id()
-    {
-        ctx.ledger()?.mark_checked(&checked, run_id)?;
+    // One run at a time takes earlier runs' leftovers through: two starting together would
+    // draft and print them twice. The other leaves them to it.
+    if let Some(_taking) = LedgerLock::try_acquire(&ctx.ledger_path(), "leftovers")? {
+        let (checked, left) = left_by_earlier_runs(ctx)?;
+        if !left.is_empty() {
+            ctx.info(format!(
+                "{} messages an earlier run stored but did not take through (killed, stopped or failed) go through the chain first",
+                left.len()
+            ));
+            tally.resumed = left.len() as u64;
+        }
+        let failed_before = tally.failed - tally.draft_failed;
+        let all_taken = process_all(ctx, &mut chain, left, &mut writer, &mut tally).await?;
+        // Checked once, when all were taken through and only drafts failed (a model that
+        // cannot answer that message): it then waits for `export --id` and `draft` rather
+        // than being retried by every run. A ledger error leaves the check to the next run.
+        if all_taken
+            && tally.failed - tally.draft_failed == failed_before
+            && let Some(run_id) = ctx.run_id()
+        {
+            ctx.ledger()?.mark_checked(&checked, run_id)?;
+        }
     }
     if files {
         let mut fresh = Vec::new();

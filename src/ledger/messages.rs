@@ -119,12 +119,14 @@ impl Ledger {
     }
 
     /// Messages stored by run `run_id` that did not get through the chain: no filter result,
-    /// or a passing one but no draft (the team's own replies never get one). In the order stored.
+    /// or a passing one but no draft (the team's own replies never get one: they are done once
+    /// triaged). In the order stored.
     pub fn unfinished_of_run(&self, run_id: i64) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare(
             "SELECT m.id FROM messages m WHERE m.run_id = ?1 \
              AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message = m.id) \
-             AND NOT EXISTS (SELECT 1 FROM case_messages cm WHERE cm.message = m.id AND cm.role IN ('team', 'ours')) \
+             AND NOT (EXISTS (SELECT 1 FROM case_messages cm WHERE cm.message = m.id AND cm.role IN ('team', 'ours')) \
+                      AND EXISTS (SELECT 1 FROM stage_results s WHERE s.message = m.id AND s.stage = 'triage')) \
              AND COALESCE((SELECT s.summary FROM stage_results s WHERE s.message = m.id AND s.stage = 'filter' \
                            ORDER BY s.version DESC LIMIT 1), 'pass') = 'pass' \
              ORDER BY m.rowid",

@@ -18,7 +18,8 @@ impl Ledger {
     /// Runs of `command` other than `current` whose leftovers no run has checked yet: every
     /// finished one, and those still marked `running` whose process is gone (killed by
     /// `kill -9`, the OOM killer or a power cut before they could record their end). A live
-    /// process with the same pid keeps a run counted as alive, which only delays its check.
+    /// process with the same pid keeps a run counted as alive, which only delays its check;
+    /// our own pid does not (in a container every run may be pid 1).
     pub fn runs_to_check(&self, command: &str, current: Option<i64>) -> Result<Vec<i64>> {
         let boot = boot_time();
         let mut stmt = self.conn.prepare(
@@ -32,7 +33,8 @@ impl Ledger {
         for row in rows {
             let (id, status, pid, started_at) = row?;
             let before_boot = boot.as_deref().is_some_and(|b| started_at.as_str() < b);
-            if status != "running" || before_boot || !pid.is_some_and(process_alive) {
+            let ours = pid == Some(i64::from(std::process::id()));
+            if status != "running" || before_boot || ours || !pid.is_some_and(process_alive) {
                 due.push(id);
             }
         }
@@ -84,6 +86,8 @@ mod tests {
     fn finished_and_killed_runs_are_checked_once_and_live_ones_not_at_all() {
         let ledger = Ledger::open_in_memory().unwrap();
         let alive = ledger.start_run("run", &Value::Null).unwrap();
+        // Another live process (ours counts as dead: the current run is excluded by id).
+        ledger.conn().execute("UPDATE runs SET pid = ?2 WHERE id = ?1", [alive, i64::from(std::os::unix::process::parent_id())]).unwrap();
         let killed = ledger.start_run("run", &Value::Null).unwrap();
         ledger.conn().execute("UPDATE runs SET pid = 2147483646 WHERE id = ?1", [killed]).unwrap();
         let before_boot = ledger.start_run("run", &Value::Null).unwrap();

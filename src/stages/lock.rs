@@ -7,6 +7,8 @@
 //!   that no live process is in the middle of an SMTP transaction.
 //! - `notify`: held from "was this posted already?" until the post is recorded, so two
 //!   overlapping notify runs never post the same record twice.
+//! - `leftovers`: held by the `run` that takes earlier runs' leftovers through the chain, so
+//!   two runs starting together do not draft and print them twice (the other skips them).
 //!
 //! The kernel drops a lock when its process dies, `kill -9` included, so it never needs
 //! cleaning up.
@@ -31,28 +33,13 @@ pub fn lock_path(ledger: &Path, name: &str) -> PathBuf {
 impl LedgerLock {
     /// Waits up to `wait` for the lock `name`. An in-memory ledger (unit tests) needs none.
     pub async fn acquire(ledger: &Path, name: &str, wait: Duration) -> Result<LedgerLock> {
-        if ledger.as_os_str() == ":memory:" {
-            return Ok(LedgerLock { _file: None });
-        }
-        let path = lock_path(ledger, name);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open the send lock {}", path.display()))?;
         let started = Instant::now();
         loop {
-            // SAFETY: flock on a file descriptor we own; no memory is shared.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-            if rc == 0 {
-                return Ok(LedgerLock { _file: Some(file) });
-            }
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                return Err(err).with_context(|| format!("cannot lock {}", path.display()));
+            if let Some(lock) = LedgerLock::try_acquire(ledger, name)? {
+                return Ok(lock);
             }
             if started.elapsed() >= wait {
+                let path = lock_path(ledger, name);
                 bail!(
                     "another `mailroom {name}` has held {} for over {} s; try again later",
                     path.display(),
@@ -61,6 +48,30 @@ impl LedgerLock {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The lock `name` if nobody holds it now.
+    pub fn try_acquire(ledger: &Path, name: &str) -> Result<Option<LedgerLock>> {
+        if ledger.as_os_str() == ":memory:" {
+            return Ok(Some(LedgerLock { _file: None }));
+        }
+        let path = lock_path(ledger, name);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open the {name} lock {}", path.display()))?;
+        // SAFETY: flock on a file descriptor we own; no memory is shared.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(Some(LedgerLock { _file: Some(file) }));
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(err).with_context(|| format!("cannot lock {}", path.display()));
+        }
+        Ok(None)
     }
 }
 
@@ -75,6 +86,7 @@ mod tests {
         let first = LedgerLock::acquire(&ledger, "send", Duration::ZERO).await.unwrap();
         assert!(LedgerLock::acquire(&ledger, "send", Duration::from_millis(120)).await.is_err());
         assert!(LedgerLock::acquire(&ledger, "notify", Duration::ZERO).await.is_ok(), "names are independent");
+        assert!(LedgerLock::try_acquire(&ledger, "send").unwrap().is_none(), "held: no waiting");
         drop(first);
         assert!(LedgerLock::acquire(&ledger, "send", Duration::ZERO).await.is_ok());
     }
