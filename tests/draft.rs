@@ -366,6 +366,30 @@ fn two_order_questions(env: &Env, same_case: bool) -> Vec<Value> {
         .collect()
 }
 
+/// A config whose order lookup is OVERLAP_HOOK (it logs to `hook.log`).
+fn env_with_overlap_hook() -> Env {
+    let env = Env::new();
+    let hook = env.path().join("hook.sh");
+    std::fs::write(&hook, OVERLAP_HOOK).unwrap();
+    env.write_config(&format!(
+        "[team]\nname = \"Northwind Goods Support\"\ndomains = [\"shop.example\"]\n\n\
+         [draft]\nknowledge_dir = {knowledge:?}\norder_lookup_command = {lookup:?}\n",
+        knowledge = common::examples().join("knowledge").display().to_string(),
+        lookup = format!("bash '{}'", hook.display()),
+    ));
+    env
+}
+
+/// `draft -j 4` reading a pipe the test writes as it likes.
+fn draft_on_a_pipe(env: &Env) -> std::process::Child {
+    env.cmd(&["draft", "-j", "4"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn hook_log(env: &Env) -> Vec<String> {
     let log = std::fs::read_to_string(env.path().join("hook.log")).unwrap_or_default();
     log.lines().map(str::to_string).collect()
@@ -378,15 +402,7 @@ fn lookups_overlap_and_the_drafts_are_those_made_one_at_a_time() {
     for same_case in [false, true] {
         let mut bodies = Vec::new();
         for jobs in ["1", "4"] {
-            let env = Env::new();
-            let hook = env.path().join("hook.sh");
-            std::fs::write(&hook, OVERLAP_HOOK).unwrap();
-            env.write_config(&format!(
-                "[team]\nname = \"Northwind Goods Support\"\ndomains = [\"shop.example\"]\n\n\
-                 [draft]\nknowledge_dir = {knowledge:?}\norder_lookup_command = {lookup:?}\n",
-                knowledge = common::examples().join("knowledge").display().to_string(),
-                lookup = format!("bash '{}'", hook.display()),
-            ));
+            let env = env_with_overlap_hook();
             let input = two_order_questions(&env, same_case);
             let (out, drafted) = draft(&env, &input, &["-j", jobs]);
             assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -475,13 +491,7 @@ fn a_record_that_trickles_in_is_drafted_and_written_before_the_next_one_arrives(
     use std::io::{BufRead, Write};
     let env = env_with(&fixture("order-lookup.sh").display().to_string());
     let input = import(&env, &[label("001"), label("007")]);
-    let mut child = env
-        .cmd(&["draft", "-j", "4"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = draft_on_a_pipe(&env);
     let mut stdin = child.stdin.take().unwrap();
     let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let (sent, out) = std::sync::mpsc::channel();
@@ -510,23 +520,9 @@ fn a_line_that_comes_while_drafts_are_in_flight_is_drafted_alongside_them() {
     // A bursty pipe: the second record comes after a pause, while the first's order lookup
     // is still running. It is taken at once, not after the first draft is done.
     use std::io::Write;
-    let env = Env::new();
-    let hook = env.path().join("hook.sh");
-    std::fs::write(&hook, OVERLAP_HOOK).unwrap();
-    env.write_config(&format!(
-        "[team]\nname = \"Northwind Goods Support\"\ndomains = [\"shop.example\"]\n\n\
-         [draft]\nknowledge_dir = {knowledge:?}\norder_lookup_command = {lookup:?}\n",
-        knowledge = common::examples().join("knowledge").display().to_string(),
-        lookup = format!("bash '{}'", hook.display()),
-    ));
+    let env = env_with_overlap_hook();
     let input = two_order_questions(&env, false);
-    let mut child = env
-        .cmd(&["draft", "-j", "4"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = draft_on_a_pipe(&env);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(&lines(&input[..1])).unwrap();
     stdin.flush().unwrap();
