@@ -25,8 +25,8 @@ use crate::stages::draft::pool::{DraftPool, Finished};
 use crate::stages::draft::store::{Stored, store as store_draft};
 use crate::stages::fetch::{FetchOptions, Notice, sync_once, spawn_watchers, targets};
 use crate::stages::filter::{FilterContext, SpamModel, filter_record, load_model};
-use crate::stages::lock::LedgerLock;
 use crate::stages::ingest::Fresh;
+use crate::stages::lock::LedgerLock;
 use crate::stages::notify::{Notifier, check_config, resolve_route};
 use crate::stages::progress::Silent;
 
